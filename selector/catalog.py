@@ -1,0 +1,238 @@
+"""Typed, cached views of the reviewable data files in selector/data/.
+
+Rules compare against these objects, never against literals, so a fact changes in one data file.
+Loading is cached per process: `plan`, `resolve()` and a 50-stack synth read each file once.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from selector.versions import in_range, version_key
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+GIB = 1024**3
+
+
+def read_data(name: str) -> dict[str, Any]:
+    return json.loads((DATA_DIR / name).read_text())
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One SageMaker instance type; a 'device' is a GPU, or a NeuronCore on Inf2 (LMI's TP unit)."""
+
+    name: str
+    family: str
+    accelerator: str
+    accelerator_kind: str  # "nvidia" | "neuron"
+    accelerators: int
+    accelerator_memory_gib: float
+    compute_capability: float | None
+    neuron_cores: int
+    vcpu: int
+    host_memory_gib: float
+    local_nvme: bool
+    hourly_usd: float
+
+    @property
+    def devices(self) -> int:
+        return self.neuron_cores if self.accelerator_kind == "neuron" else self.accelerators
+
+
+@dataclass(frozen=True)
+class ContainerRange:
+    framework: str
+    min_version: str | None
+    max_version: str | None
+
+
+@dataclass(frozen=True)
+class RuntimeQuantization:
+    method: str
+    option: str  # the value LMI expects in option.quantize
+    since: str
+    architectures: frozenset[str] | None  # None: every architecture the backend runs
+    min_compute_capability: float | None
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str
+    display_name: str
+    accelerator_kind: str
+    compiled: bool
+    status: str  # "current" | "deprecated"
+    rolling_batch: str
+    containers: tuple[ContainerRange, ...]
+    architectures: dict[str, str]  # HF class name -> first container version that runs it
+    inherits_architectures: str | None
+    runtime_quantization: dict[str, RuntimeQuantization]
+    prequantized: dict[str, str]  # method -> first container version that loads such checkpoints
+    deprecation: str | None
+
+    @property
+    def deprecated(self) -> bool:
+        return self.status != "current"
+
+
+@dataclass(frozen=True)
+class QuantizationMethod:
+    name: str
+    weight_bits: int | None
+    group_size: int | None
+    group_overhead_bytes: float
+
+
+@dataclass(frozen=True)
+class ImageVersion:
+    framework: str
+    version: str
+    tag: str
+    regions: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Images:
+    repository: str
+    registries: dict[str, str]
+    domains: dict[str, str]
+    versions: dict[str, dict[str, ImageVersion]]  # framework -> version -> image
+    as_of: str
+    source: str
+
+    def in_range(self, container: ContainerRange) -> list[ImageVersion]:
+        """Published versions of a framework within a backend's range, newest first."""
+        found = [
+            image
+            for version, image in self.versions.get(container.framework, {}).items()
+            if in_range(version, container.min_version, container.max_version)
+        ]
+        return sorted(found, key=lambda image: version_key(image.version), reverse=True)
+
+    def registry_host(self, region: str) -> str:
+        return f"{self.registries[region]}.dkr.ecr.{region}.{self.domains[region]}"
+
+    def uri(self, image: ImageVersion, region: str) -> str:
+        return f"{self.registry_host(region)}/{self.repository}:{image.tag}"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    backends: dict[str, Backend]
+    instances: dict[str, Instance]
+    methods: dict[str, QuantizationMethod]
+    traffic_order: dict[str, tuple[str, ...]]
+    images: Images
+    runtime: dict[str, Any]
+    price_as_of: str
+    price_region: str
+
+    @property
+    def families(self) -> tuple[str, ...]:
+        return tuple(sorted({i.family for i in self.instances.values()}))
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        return tuple(sorted(self.images.registries))
+
+
+def _backend(name: str, raw: dict[str, Any]) -> Backend:
+    return Backend(
+        name=name,
+        display_name=raw["display_name"],
+        accelerator_kind=raw["accelerator_kind"],
+        compiled=raw["compiled"],
+        status=raw["status"],
+        rolling_batch=raw["rolling_batch"],
+        containers=tuple(ContainerRange(**c) for c in raw["containers"]),
+        architectures=dict(raw["architectures"]),
+        inherits_architectures=raw["inherits_architectures"],
+        runtime_quantization={
+            method: RuntimeQuantization(
+                method=method,
+                option=q["option"],
+                since=q["since"],
+                architectures=frozenset(q["architectures"]) if q["architectures"] else None,
+                min_compute_capability=q["min_compute_capability"],
+            )
+            for method, q in raw["runtime_quantization"].items()
+        },
+        prequantized={method: q["since"] for method, q in raw["prequantized"].items()},
+        deprecation=raw["deprecation"],
+    )
+
+
+def _images(raw: dict[str, Any]) -> Images:
+    versions = {
+        framework: {
+            version: ImageVersion(framework, version, entry["tag"], frozenset(entry["regions"]))
+            for version, entry in body["versions"].items()
+        }
+        for framework, body in raw["frameworks"].items()
+    }
+    return Images(
+        repository=raw["repository"],
+        registries=dict(raw["registries"]),
+        domains=dict(raw["domains"]),
+        versions=versions,
+        as_of=raw["as_of"],
+        source=raw["source"],
+    )
+
+
+@lru_cache(maxsize=1)
+def load_catalog() -> Catalog:
+    backends_raw = read_data("backends.json")
+    instances_doc = read_data("instances.json")
+    instances_raw = instances_doc["instances"]
+    return Catalog(
+        backends={name: _backend(name, raw) for name, raw in backends_raw["backends"].items()},
+        instances={
+            name: Instance(
+                name=name,
+                family=r["family"],
+                accelerator=r["accelerator"],
+                accelerator_kind=r["accelerator_kind"],
+                accelerators=r["accelerators"],
+                accelerator_memory_gib=r["accelerator_memory_gib"],
+                compute_capability=r["compute_capability"],
+                neuron_cores=r["neuron_cores"],
+                vcpu=r["vcpu"],
+                host_memory_gib=r["host_memory_gib"],
+                local_nvme=r["local_nvme"],
+                hourly_usd=r["hourly_usd"],
+            )
+            for name, r in instances_raw.items()
+        },
+        methods={
+            name: QuantizationMethod(name, m["weight_bits"], m["group_size"], m["group_overhead_bytes"])
+            for name, m in backends_raw["quantization_methods"].items()
+        },
+        traffic_order={k: tuple(v) for k, v in backends_raw["traffic_order"].items() if k != "source"},
+        images=_images(read_data("images.json")),
+        runtime=read_data("runtime.json"),
+        price_as_of=instances_doc["price_as_of"],
+        price_region=instances_doc["price_region"],
+    )
+
+
+def supports_architecture(catalog: Catalog, backend: Backend, architecture: str, version: str) -> bool:
+    """Whether the backend's container at `version` runs this HF architecture class."""
+    since = backend.architectures.get(architecture)
+    if since is not None and version_key(version) >= version_key(since):
+        return True
+    if backend.inherits_architectures:
+        parent = catalog.backends[backend.inherits_architectures]
+        return supports_architecture(catalog, parent, architecture, version)
+    return False
+
+
+def supported_architectures(catalog: Catalog, backend: Backend, version: str) -> list[str]:
+    names = set(backend.architectures)
+    if backend.inherits_architectures:
+        names |= set(catalog.backends[backend.inherits_architectures].architectures)
+    return sorted(a for a in names if supports_architecture(catalog, backend, a, version))

@@ -1,0 +1,271 @@
+"""A model's shape, read from the bundled catalog or a local HF config.json (never from the hub).
+
+Catalog entries hold the verbatim config.json subset, so both sources go through one normalizer. Parameter
+counts are computed from the shape (not parsed from the name) so memory estimates follow the real layout:
+GQA, gated MLPs, mixture-of-experts, tied embeddings and encoder-decoder stacks.
+"""
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from selector.catalog import read_data
+from selector.errors import SelectorError, one_of
+
+# HF config key spellings per quantity, in the order the families use them.
+LAYER_KEYS = ("num_hidden_layers", "n_layer", "n_layers", "num_layers")
+HIDDEN_KEYS = ("hidden_size", "n_embd", "d_model")
+HEAD_KEYS = ("num_attention_heads", "n_head", "n_heads", "num_heads")
+FFN_KEYS = ("intermediate_size", "n_inner", "ffn_dim", "d_ff", "ffn_hidden_size")
+POSITION_KEYS = ("max_position_embeddings", "n_positions", "max_seq_len", "seq_length", "max_sequence_length")
+PREQUANTIZED_METHODS = {"awq": "awq", "gptq": "gptq", "fp8": "fp8", "fbgemm_fp8": "fp8"}
+DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2}
+
+
+@dataclass(frozen=True)
+class ModelShape:
+    model_id: str
+    architecture: str
+    model_type: str
+    num_layers: int
+    num_decoder_layers: int  # layers that keep a KV cache (all of them for decoder-only models)
+    hidden_size: int
+    num_heads: int
+    num_kv_heads: int
+    head_dim: int
+    intermediate_size: int
+    vocab_size: int
+    max_positions: int
+    tied_embeddings: bool
+    num_experts: int  # 1 for dense models
+    gated_mlp: bool
+    encoder_decoder: bool
+    learned_positions: bool
+    checkpoint_dtype: str  # float16 | bfloat16 | float32
+    prequantized: str | None  # awq | gptq | fp8 when the checkpoint is already quantized
+    quant_bits: int | None
+    quant_group_size: int | None
+    published_params: int | None
+    source: str
+    from_catalog: bool = False
+
+    @property
+    def attention_width(self) -> int:
+        return self.num_heads * self.head_dim
+
+    @property
+    def serving_dtype(self) -> str:
+        """fp16 checkpoints serve in fp16; bf16 and fp32 ones in bf16 (fp32 T5 overflows in fp16)."""
+        return "fp16" if self.checkpoint_dtype == "float16" else "bf16"
+
+    def _attention_params(self) -> int:
+        kv_width = self.num_kv_heads * self.head_dim
+        return 2 * self.hidden_size * self.attention_width + 2 * self.hidden_size * kv_width
+
+    def _mlp_params(self) -> int:
+        matrices = 3 if self.gated_mlp else 2
+        dense = matrices * self.hidden_size * self.intermediate_size
+        router = self.hidden_size * self.num_experts if self.num_experts > 1 else 0
+        return dense * self.num_experts + router
+
+    def block_params(self) -> int:
+        """Parameters in the transformer blocks' linear layers: what weight quantization shrinks.
+
+        Biases and norms (well under 0.1% of any catalog model) are left out.
+        """
+        per_layer = self._attention_params() + self._mlp_params()
+        if not self.encoder_decoder:
+            return self.num_layers * per_layer
+        decoder = self.num_decoder_layers * (per_layer + self._attention_params())  # + cross-attention
+        return self.num_layers * per_layer + decoder
+
+    def embedding_params(self) -> int:
+        """Token embeddings, untied LM head and learned positions: these stay in fp16/bf16."""
+        tokens = self.vocab_size * self.hidden_size
+        head = 0 if self.tied_embeddings else tokens
+        positions = self.max_positions * self.hidden_size if self.learned_positions else 0
+        return tokens + head + positions
+
+    def total_params(self) -> int:
+        return self.block_params() + self.embedding_params()
+
+    def checkpoint_bytes(self) -> int:
+        """Bytes of the checkpoint as stored (what is downloaded and passes through host memory)."""
+        if self.prequantized and self.quant_bits:
+            per_param = self.quant_bits / 8 + (2.5 / self.quant_group_size if self.quant_group_size else 0)
+            return int(self.block_params() * per_param) + 2 * self.embedding_params()
+        return self.total_params() * DTYPE_BYTES.get(self.checkpoint_dtype, 2)
+
+
+def _first(config: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        if config.get(key) is not None:
+            return config[key]
+    return None
+
+
+def _kv_heads(config: dict[str, Any], model_type: str, heads: int) -> int:
+    if config.get("num_key_value_heads"):
+        return int(config["num_key_value_heads"])
+    if model_type in ("falcon", "RefinedWeb", "RefinedWebModel"):
+        if config.get("new_decoder_architecture"):
+            return int(config.get("num_kv_heads") or heads)
+        return 1 if config.get("multi_query", True) else heads
+    if config.get("multi_query"):
+        return 1
+    attn = config.get("attn_config") or {}
+    if attn.get("kv_n_heads"):
+        return int(attn["kv_n_heads"])
+    return heads
+
+
+def _experts(config: dict[str, Any]) -> tuple[int, int | None]:
+    """(experts, per-expert FFN width when the config stores it apart from the dense one)."""
+    if config.get("num_local_experts"):
+        return int(config["num_local_experts"]), None
+    ffn = config.get("ffn_config") or {}
+    if ffn.get("moe_num_experts"):
+        return int(ffn["moe_num_experts"]), ffn.get("ffn_hidden_size")
+    return 1, None
+
+
+def _prequantized(config: dict[str, Any]) -> tuple[str | None, int | None, int | None]:
+    q = config.get("quantization_config")
+    if not q:
+        return None, None, None
+    method = str(q.get("quant_method", "")).lower()
+    if method == "compressed-tensors":
+        groups = q.get("config_groups") or {}
+        weights = next(iter(groups.values()), {}).get("weights", {}) if groups else {}
+        if weights.get("type") == "float" and weights.get("num_bits") == 8:
+            return "fp8", 8, None
+        method = "unknown compressed-tensors scheme"
+    if method not in PREQUANTIZED_METHODS:
+        raise SelectorError(
+            "quantization_config.quant_method",
+            method,
+            "this pre-quantized checkpoint format is not one LMI backends load",
+            f"Supported pre-quantized formats: {one_of(sorted(set(PREQUANTIZED_METHODS)))}",
+        )
+    canonical = PREQUANTIZED_METHODS[method]
+    bits = 8 if canonical == "fp8" else int(q.get("bits") or q.get("w_bit") or 4)
+    group = q.get("group_size") or q.get("q_group_size")
+    return canonical, bits, int(group) if group and int(group) > 0 else None
+
+
+def shape_from_config(
+    config: dict[str, Any], model_id: str, source: str, published: int | None = None, from_catalog: bool = False,
+) -> ModelShape:
+    """Normalize one HF config.json dict; a missing fact is an error naming the key, never a guess."""
+    types = read_data("model_types.json")["model_types"]
+    architectures = config.get("architectures") or []
+    model_type = config.get("model_type")
+    if not architectures or not model_type:
+        missing = "architectures" if not architectures else "model_type"
+        raise SelectorError(f"model config {missing}", None, f"{source} has no '{missing}' key", "Use the config.json saved with the model weights")
+    traits = types.get(model_type)
+    if traits is None:
+        raise SelectorError(
+            "model_type", model_type, f"the selector does not know the layout of this model type ({source})",
+            f"Known model types: {one_of(sorted(types), 40)}",
+        )
+
+    def need(keys: tuple[str, ...], what: str) -> Any:
+        value = _first(config, keys)
+        if value is None:
+            raise SelectorError(f"model config {what}", None, f"{source} has none of {', '.join(keys)}")
+        return value
+
+    layers = int(need(LAYER_KEYS, "layer count"))
+    hidden = int(need(HIDDEN_KEYS, "hidden size"))
+    heads = int(need(HEAD_KEYS, "attention heads"))
+    experts, expert_ffn = _experts(config)
+    ffn = expert_ffn or _first(config, FFN_KEYS)
+    if ffn is None:
+        ffn = int(config.get("expansion_ratio", 4) * hidden)
+    positions = _first(config, POSITION_KEYS) or traits["max_positions_default"]
+    if positions is None:
+        raise SelectorError("model config max positions", None, f"{source} has none of {', '.join(POSITION_KEYS)}")
+    encoder_decoder = bool(config.get("is_encoder_decoder")) or model_type == "t5"
+    gated = traits["mlp"] == "gated" or str(config.get("feed_forward_proj", "")).startswith("gated")
+    method, bits, group = _prequantized(config)
+    dtype = str(config.get("torch_dtype") or config.get("dtype") or "float16")
+    return ModelShape(
+        model_id=model_id,
+        architecture=architectures[0],
+        model_type=model_type,
+        num_layers=layers,
+        num_decoder_layers=int(config.get("num_decoder_layers") or layers) if encoder_decoder else layers,
+        hidden_size=hidden,
+        num_heads=heads,
+        num_kv_heads=_kv_heads(config, model_type, heads),
+        head_dim=int(config.get("head_dim") or config.get("d_kv") or hidden // heads),
+        intermediate_size=int(ffn),
+        vocab_size=int(config.get("vocab_size") or config.get("padded_vocab_size")),
+        max_positions=int(positions),
+        tied_embeddings=bool(config.get("tie_word_embeddings", traits["tie_word_embeddings_default"])),
+        num_experts=experts,
+        gated_mlp=gated,
+        encoder_decoder=encoder_decoder,
+        learned_positions=traits["learned_position_embeddings"],
+        checkpoint_dtype=dtype if dtype in DTYPE_BYTES else "float16",
+        prequantized=method,
+        quant_bits=bits,
+        quant_group_size=group,
+        published_params=published,
+        source=source,
+        from_catalog=from_catalog,
+    )
+
+
+@lru_cache(maxsize=1)
+def _catalog_models() -> dict[str, dict[str, Any]]:
+    """Lower-cased id and alias -> catalog entry (HF ids are case-insensitive on the hub)."""
+    index: dict[str, dict[str, Any]] = {}
+    for entry in read_data("models.json")["models"]:
+        for name in [entry["id"], *entry.get("aliases", [])]:
+            index[name.lower()] = entry
+    return index
+
+
+def catalog_model_ids() -> list[str]:
+    return sorted({entry["id"] for entry in _catalog_models().values()})
+
+
+def catalog_entry(model_id: str) -> dict[str, Any] | None:
+    return _catalog_models().get(model_id.lower())
+
+
+def load_model(model: str, model_config: str | None = None) -> ModelShape:
+    """Resolve `model` (catalog id, path to config.json, or S3/hub id with a local `model_config`)."""
+    if model_config:
+        return _from_file(Path(model_config), model, "model_config")
+    path = Path(model)
+    if path.suffix == ".json" or (path.is_dir() and (path / "config.json").is_file()):
+        return _from_file(path / "config.json" if path.is_dir() else path, str(path), "model")
+    entry = catalog_entry(model)
+    if entry is not None:
+        return shape_from_config(entry["config"], entry["id"], entry["source"], entry.get("published_params"), True)
+    close = difflib.get_close_matches(model.lower(), list(_catalog_models()), n=3, cutoff=0.6)
+    hint = f"Did you mean {one_of(close)}? " if close else ""
+    raise SelectorError(
+        "model", model,
+        "not in the bundled catalog and not a path to a config.json (the selector never downloads from the hub)",
+        hint + "Pass a local config.json (model_config) for other models, or list the catalog with: python -m selector catalog models",
+    )
+
+
+def _from_file(path: Path, model_id: str, field: str) -> ModelShape:
+    try:
+        config = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise SelectorError(field, str(path), "no such file", "Point it at the config.json saved with the model") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SelectorError(field, str(path), f"cannot be read as JSON ({exc})") from None
+    if not isinstance(config, dict):
+        raise SelectorError(field, str(path), "is not a JSON object like a Hugging Face config.json")
+    return shape_from_config(config, model_id, str(path))

@@ -1,0 +1,32 @@
+"""Order feasible candidates (seed guide factors 2 and 3: traffic pattern, then cost).
+
+balanced: current backends before deprecated ones, then the traffic pattern's backend order, GPU before
+          Inf2, then the cheapest instance; full precision before quantized; more TP before less.
+cost:     the cheapest hourly price first; the traffic order breaks ties, then full precision.
+"""
+from __future__ import annotations
+
+from selector.catalog import Catalog
+from selector.rules.base import Candidate
+from selector.versions import version_key
+
+
+def traffic_rank(catalog: Catalog, traffic: str, backend: str) -> int:
+    order = catalog.traffic_order[traffic]
+    return order.index(backend) if backend in order else len(order)
+
+
+def sort_key(candidate: Candidate, catalog: Catalog, traffic: str, prefer: str) -> tuple:
+    rank = traffic_rank(catalog, traffic, candidate.backend.name)
+    deprecated = candidate.backend.deprecated
+    neuron = candidate.instance.accelerator_kind == "neuron"
+    price = candidate.instance.hourly_usd
+    quantized = candidate.quantization.name != "none"
+    tail = (-candidate.tp, tuple(-part for part in version_key(candidate.image.version)), candidate.instance.name)
+    if prefer == "cost":
+        return (price, rank, quantized, deprecated, neuron) + tail
+    return (deprecated, rank, neuron, price, quantized) + tail
+
+
+def rank(candidates: list[Candidate], catalog: Catalog, traffic: str, prefer: str) -> list[Candidate]:
+    return sorted(candidates, key=lambda c: sort_key(c, catalog, traffic, prefer))

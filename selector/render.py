@@ -1,0 +1,69 @@
+"""serving.properties from a plan's option values, through the backend's Jinja2 template.
+
+Templates know which keys a container version understands; they never decide values. Output is sorted by
+key under a comment header, so the same plan always gives the same bytes.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from selector.errors import SelectorError
+from selector.versions import at_least
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    """One template environment per process: a 50-stack synth compiles each template once."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+
+
+def parse_properties(text: str) -> dict[str, str]:
+    """key=value lines of a rendered template (comments and blank lines skipped); duplicates are bugs."""
+    result: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        if not sep:
+            raise ValueError(f"template produced a line without '=': {line!r}")
+        if key in result:
+            raise ValueError(f"template produced {key} twice")
+        result[key.strip()] = value.strip()
+    return result
+
+
+def render_options(backend: str, values: dict[str, Any], extra: dict[str, str]) -> dict[str, str]:
+    """The backend template's keys with the plan's values, plus the user's pass-through options."""
+    template = environment().get_template(f"{backend}.properties.j2")
+    version = values["container_version"]
+    rendered = template.render(**values, at_least=lambda since: at_least(version, since))
+    options = parse_properties(rendered)
+    for key, value in sorted(extra.items()):
+        if key in options:
+            raise SelectorError(
+                f"options.{key}", value,
+                "the plan already sets this key from the request",
+                "Change the request field that drives it (max_input_tokens, max_output_tokens, min_concurrency, "
+                "quantization, tensor_parallel_degree) instead",
+            )
+        options[key] = str(value)
+    return dict(sorted(options.items()))
+
+
+def render_file(options: dict[str, str], header_values: dict[str, Any]) -> str:
+    """The serving.properties file text: header comment, then sorted key=value lines."""
+    header = environment().get_template("_header.j2").render(**header_values)
+    body = "".join(f"{key}={value}\n" for key, value in sorted(options.items()))
+    return header + body

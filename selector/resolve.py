@@ -1,0 +1,219 @@
+"""resolve(): a Request becomes a Plan, offline and explained (DESIGN.md "The decision").
+
+Enumerate every (backend, container version, quantization, instance, TP), reject each candidate that fails
+a rule (keeping the reason), rank the survivors, and build the plan from the best one.
+"""
+from __future__ import annotations
+
+from selector.catalog import GIB, Catalog, ImageVersion, load_catalog
+from selector.errors import SelectorError
+from selector.lengths import Lengths, decide_lengths
+from selector.model_shape import ModelShape, load_model
+from selector.plan import Plan
+from selector.ranking import rank, sort_key, traffic_rank
+from selector.render import render_file, render_options
+from selector.request import Request
+from selector.rules import RULES, first_rejection
+from selector.rules.base import Candidate, Context, Rejection
+from selector.sizing import max_batch_size, max_num_tokens
+from selector.validate import validate_against_model, validate_request
+
+LOCAL_MODEL_DIR = "/opt/ml/model"
+GPU_TP = (1, 2, 4, 8)
+NEURON_TP = (1, 2, 4, 8, 12, 24)
+RULE_INDEX = {rule.NAME: index for index, rule in enumerate(RULES)}
+Verdict = tuple[Candidate, "Rejection | None"]
+
+
+def resolve(request: Request, catalog: Catalog | None = None) -> Plan:
+    catalog = catalog or load_catalog()
+    validate_request(request, catalog)
+    shape = load_model(request.model, request.model_config)
+    validate_against_model(request, shape)
+    lengths = decide_lengths(request, shape, catalog)
+    min_concurrency = request.min_concurrency or catalog.runtime["default_min_concurrency"]
+    candidates = enumerate_candidates(request, shape, catalog)
+    while True:
+        ctx = Context(request, shape, catalog, lengths.max_model_len, min_concurrency)
+        verdicts = [(c, first_rejection(c, ctx)) for c in candidates]
+        feasible = [c for c, rejection in verdicts if rejection is None]
+        if feasible:
+            break
+        smaller = lengths.halved(catalog.runtime["min_shrunk_max_model_len"])
+        if smaller is None:
+            raise no_plan_error(request, ctx, verdicts)
+        lengths = smaller
+    ranked = rank(feasible, catalog, request.traffic, request.prefer)
+    return build_plan(ranked, verdicts, ctx, lengths)
+
+
+def container_images(request: Request, candidate_backend, catalog: Catalog) -> list[ImageVersion]:
+    """The pinned version, else the newest version published in the region (newest anywhere if none)."""
+    images = [image for c in candidate_backend.containers for image in catalog.images.in_range(c)]
+    if request.container_version:
+        return [image for image in images if image.version == request.container_version]
+    in_region = [image for image in images if request.region in image.regions]
+    return (in_region or images)[:1]
+
+
+def enumerate_candidates(request: Request, shape: ModelShape, catalog: Catalog) -> list[Candidate]:
+    if shape.prequantized:
+        methods = [catalog.methods[shape.prequantized]]
+    elif request.quantization_policy == "auto":
+        methods = [catalog.methods[name] for name in sorted(catalog.methods)]
+    else:
+        methods = [catalog.methods[request.quantization_policy]]
+    families = request.families or catalog.families
+    instances = sorted(
+        (i for i in catalog.instances.values()
+         if i.family in families and request.instance_type in (None, i.name)),
+        key=lambda i: (i.hourly_usd, i.name),
+    )
+    out: list[Candidate] = []
+    for name in sorted(catalog.backends):
+        backend = catalog.backends[name]
+        if request.backend not in (None, name):
+            continue
+        for image in container_images(request, backend, catalog):
+            for method in methods:
+                for instance in instances:
+                    if instance.accelerator_kind != backend.accelerator_kind and not request.instance_type:
+                        continue  # only a pinned instance is worth a backend_runs_on_accelerator rejection
+                    if request.tensor_parallel_degree:
+                        degrees = (request.tensor_parallel_degree,)
+                    else:
+                        options = NEURON_TP if instance.accelerator_kind == "neuron" else GPU_TP
+                        degrees = tuple(tp for tp in options if tp <= instance.devices)
+                    out.extend(Candidate(backend, image, method, instance, tp) for tp in degrees)
+    return out
+
+
+def furthest(verdicts: list[Verdict], catalog: Catalog, request: Request) -> tuple[Candidate, Rejection]:
+    """The rejection of the candidate that got furthest through the rules (the most telling one)."""
+    rejected = [(c, r) for c, r in verdicts if r is not None]
+    return min(
+        rejected,
+        key=lambda cr: (-RULE_INDEX[cr[1].rule], sort_key(cr[0], catalog, request.traffic, request.prefer)),
+    )
+
+
+def no_plan_error(request: Request, ctx: Context, verdicts: list[Verdict]) -> SelectorError:
+    if not verdicts:
+        return SelectorError("families", list(request.families), "no instance of these families is in the catalog")
+    _, rejection = furthest(verdicts, ctx.catalog, request)
+    pins = request.pins()
+    if pins:
+        field = " + ".join(pins)
+        value = list(pins.values()) if len(pins) > 1 else next(iter(pins.values()))
+        hint = _without_pins_hint(request)
+        return SelectorError(field, value, f"no plan honours this pin: {rejection.reason}", hint)
+    hints = []
+    if request.quantization_policy == "none":
+        hints.append("allow quantization (quantization: auto, or prefer: cost)")
+    if request.families:
+        hints.append("allow more instance families")
+    if request.max_input_tokens or request.max_output_tokens:
+        hints.append("lower max_input_tokens / max_output_tokens")
+    hint = ("Try to " + ", or ".join(hints)) if hints else "No catalog instance can hold it"
+    return SelectorError("model", request.model, f"no candidate can serve it: {rejection.reason}", hint)
+
+
+def _without_pins_hint(request: Request) -> str:
+    from dataclasses import replace
+
+    free = replace(request, backend=None, container_version=None, instance_type=None, tensor_parallel_degree=None,
+                   quantization=None if request.quantization not in (None, "auto") else request.quantization)
+    try:
+        return f"Without the pin the plan would be: {resolve(free).summary}"
+    except SelectorError as exc:
+        return f"Without the pin it fails too ({exc.problem})"
+
+
+def build_plan(ranked: list[Candidate], verdicts: list[Verdict], ctx: Context, lengths: Lengths) -> Plan:
+    from selector.explain import alternatives, rationale, warnings
+
+    best = ranked[0]
+    catalog, request, shape = ctx.catalog, ctx.request, ctx.shape
+    memory = ctx.memory(best)
+    batch = max_batch_size(best, memory, catalog)
+    image_uri = catalog.images.uri(best.image, request.region)
+    quant_kind = "prequantized" if shape.prequantized else ("none" if best.quantization.name == "none" else "runtime")
+    offer = best.backend.runtime_quantization.get(best.quantization.name)
+    model_id = _served_model_id(request, shape)
+    values = {
+        "container_version": best.image.version,
+        "model_id": model_id,
+        "revision": request.revision,
+        "architecture": shape.architecture,
+        "tp": best.tp,
+        "dtype": shape.serving_dtype,
+        "max_model_len": lengths.max_model_len,
+        "max_input_len": lengths.max_input_tokens,
+        "max_output_len": lengths.max_output_tokens,
+        "max_num_tokens": max_num_tokens(batch, lengths.max_input_tokens, memory, catalog),
+        "max_batch_size": batch,
+        "gpu_memory_utilization": catalog.runtime["gpu_memory_utilization"],
+        "model_loading_timeout": catalog.runtime["model_loading_timeout_s"],
+        "quantize": offer.option if (offer and quant_kind == "runtime") else None,
+    }
+    options = render_options(best.backend.name, values, request.options)
+    header = {
+        "model_id": model_id, "architecture": shape.architecture, "backend_display": best.backend.display_name,
+        "image_tag": best.image.tag, "instance_type": best.instance.name, "tp": best.tp,
+        "quantization": best.quantization.name, "max_model_len": lengths.max_model_len, "max_batch_size": batch,
+    }
+    rejected = tuple(
+        {"candidate": c.label, "rule": r.rule, "reason": r.reason} for c, r in verdicts if r is not None
+    )
+    return Plan(
+        model_id=shape.model_id,
+        revision=request.revision,
+        architecture=shape.architecture,
+        params=shape.total_params(),
+        traffic=request.traffic,
+        prefer=request.prefer,
+        backend=best.backend.name,
+        backend_display=best.backend.display_name,
+        deprecated_backend=best.backend.deprecated,
+        compiled_backend=best.backend.compiled,
+        container_framework=best.image.framework,
+        container_version=best.image.version,
+        image_tag=best.image.tag,
+        image_uri=image_uri,
+        region=request.region,
+        quantization=best.quantization.name,
+        quantization_kind=quant_kind,
+        instance_type=best.instance.name,
+        accelerator=best.instance.accelerator,
+        accelerator_kind=best.instance.accelerator_kind,
+        devices=best.instance.devices,
+        local_nvme=best.instance.local_nvme,
+        tensor_parallel_degree=best.tp,
+        replicas=best.instance.devices // best.tp,
+        max_model_len=lengths.max_model_len,
+        max_input_tokens=lengths.max_input_tokens,
+        max_output_tokens=lengths.max_output_tokens,
+        max_batch_size=batch,
+        min_concurrency=ctx.min_concurrency,
+        checkpoint_bytes=shape.checkpoint_bytes(),
+        memory=memory.as_dict(batch),
+        hourly_usd=best.instance.hourly_usd,
+        price_as_of=catalog.price_as_of,
+        serving_properties=options,
+        serving_properties_text=render_file(options, header),
+        rationale=tuple(rationale(best, ranked, verdicts, ctx, lengths, memory, batch)),
+        rejected=rejected,
+        warnings=tuple(warnings(best, ctx, lengths)),
+        alternatives=tuple(alternatives(ranked)),
+    )
+
+
+def _served_model_id(request: Request, shape: ModelShape) -> str:
+    """What option.model_id points at: the hub id or S3 prefix as given; a bare local config.json
+    means the weights are delivered next to it into /opt/ml/model."""
+    if request.model_config:
+        return request.model
+    return shape.model_id if shape.from_catalog else LOCAL_MODEL_DIR
+
+
+__all__ = ["resolve", "enumerate_candidates", "traffic_rank", "GIB"]

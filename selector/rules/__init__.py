@@ -1,0 +1,52 @@
+"""Feasibility rules, in the seed guide's order: architecture first, then hardware and memory.
+
+Traffic pattern and cost are not pass/fail rules; they rank the survivors (selector/ranking.py).
+Adding a rule = one file here, one line in RULES, one table-driven test file.
+"""
+from __future__ import annotations
+
+from types import ModuleType
+
+from selector.rules import (
+    architecture_supported,
+    backend_runs_on_accelerator,
+    device_memory_fits,
+    host_memory_fits,
+    image_in_region,
+    quantization_hardware,
+    quantization_offered,
+    tp_divides_heads,
+    tp_divides_kv_heads,
+    tp_within_devices,
+)
+from selector.rules.base import Candidate, Context, MissingFact, Rejection
+
+RULES: tuple[ModuleType, ...] = (
+    architecture_supported,
+    backend_runs_on_accelerator,
+    image_in_region,
+    quantization_offered,
+    quantization_hardware,
+    tp_within_devices,
+    tp_divides_heads,
+    tp_divides_kv_heads,
+    host_memory_fits,
+    device_memory_fits,
+)
+
+
+def first_rejection(candidate: Candidate, ctx: Context) -> Rejection | None:
+    """Run the rules in order; the first failure is the candidate's reason. A missing fact rejects."""
+    for rule in RULES:
+        try:
+            verdict = rule.check(candidate, ctx)
+        except MissingFact as missing:
+            return Rejection(rule.NAME, f"needs {missing.fact}, which the model config does not give")
+        if verdict is not None:
+            return verdict
+    return None
+
+
+def describe() -> list[tuple[str, str]]:
+    """(name, the condition in one sentence) straight from each rule's docstring."""
+    return [(rule.NAME, (rule.__doc__ or "").strip().splitlines()[0]) for rule in RULES]

@@ -1,0 +1,30 @@
+"""The backend's container runs the model's HF architecture (seed guide factor 1; lmi-facts 1.2-1.8)."""
+from __future__ import annotations
+
+from selector.catalog import Catalog, supports_architecture
+from selector.rules.base import Candidate, Context, Rejection
+
+NAME = "architecture_supported"
+_RUNNERS: dict[tuple[int, str], list[str]] = {}
+
+
+def backends_running(catalog: Catalog, arch: str) -> list[str]:
+    """Backends with any published container that runs `arch` (memoized: asked once per candidate)."""
+    key = (id(catalog), arch)
+    if key not in _RUNNERS:
+        _RUNNERS[key] = [
+            b.name for b in catalog.backends.values()
+            if any(supports_architecture(catalog, b, arch, image.version)
+                   for c in b.containers for image in catalog.images.in_range(c))
+        ]
+    return _RUNNERS[key]
+
+
+def check(candidate: Candidate, ctx: Context) -> Rejection | None:
+    arch = ctx.shape.architecture
+    backend, version = candidate.backend, candidate.image.version
+    if supports_architecture(ctx.catalog, backend, arch, version):
+        return None
+    others = backends_running(ctx.catalog, arch)
+    works = f"backends that run it: {', '.join(others)}" if others else "no LMI backend runs it"
+    return Rejection(NAME, f"{backend.display_name} {version} does not run {arch}; {works}")

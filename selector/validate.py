@@ -1,0 +1,98 @@
+"""Request checks that need no candidate: unknown names, contradictions, impossible numbers.
+
+Each failure is one SelectorError naming the field, the value and the values that would work.
+"""
+from __future__ import annotations
+
+import difflib
+
+from selector.catalog import Catalog
+from selector.errors import SelectorError, one_of
+from selector.model_shape import ModelShape
+from selector.request import PREFERENCES, QUANTIZATION_CHOICES, TRAFFIC, Request
+
+
+def _unknown(field: str, value: str, known: list[str], what: str) -> SelectorError:
+    close = difflib.get_close_matches(value, known, n=3, cutoff=0.6)
+    hint = f"Did you mean {one_of(close)}? " if close else ""
+    return SelectorError(field, value, f"unknown {what}", hint + f"Known: {one_of(known, 50)}")
+
+
+def validate_request(request: Request, catalog: Catalog) -> None:
+    if request.traffic not in TRAFFIC:
+        raise _unknown("traffic", request.traffic, list(TRAFFIC), "traffic pattern")
+    if request.prefer not in PREFERENCES:
+        raise _unknown("prefer", request.prefer, list(PREFERENCES), "preference")
+    if request.quantization is not None and request.quantization not in QUANTIZATION_CHOICES:
+        raise _unknown("quantization", request.quantization, list(QUANTIZATION_CHOICES), "quantization method")
+    if request.region not in catalog.images.registries:
+        raise _unknown("region", request.region, list(catalog.regions), "region (no LMI image registry there)")
+    for family in request.families:
+        if family not in catalog.families:
+            raise _unknown("families", family, list(catalog.families), "instance family")
+    if request.backend is not None and request.backend not in catalog.backends:
+        raise _unknown("backend", request.backend, sorted(catalog.backends), "backend")
+    for name in ("max_input_tokens", "max_output_tokens", "min_concurrency", "tensor_parallel_degree"):
+        value = getattr(request, name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise SelectorError(name, value, "must be a whole number of at least 1")
+    _validate_instance(request, catalog)
+    _validate_container_version(request, catalog)
+    _validate_backend_families(request, catalog)
+
+
+def _validate_instance(request: Request, catalog: Catalog) -> None:
+    if request.instance_type is None:
+        return
+    instance = catalog.instances.get(request.instance_type)
+    if instance is None:
+        raise _unknown("instance_type", request.instance_type, sorted(catalog.instances), "instance type")
+    if request.families and instance.family not in request.families:
+        raise SelectorError(
+            "instance_type", request.instance_type,
+            f"contradicts families = {', '.join(request.families)} (it is a {instance.family})",
+            f"Add {instance.family} to families or drop one of the two",
+        )
+
+
+def _validate_container_version(request: Request, catalog: Catalog) -> None:
+    version = request.container_version
+    if version is None:
+        return
+    backends = [catalog.backends[request.backend]] if request.backend else list(catalog.backends.values())
+    carried = [
+        b.name for b in backends
+        if any(image.version == version for c in b.containers for image in catalog.images.in_range(c))
+    ]
+    if carried:
+        return
+    known = sorted({image.version for b in backends for c in b.containers for image in catalog.images.in_range(c)},
+                   key=lambda v: tuple(int(p) for p in v.split(".")))
+    who = f"backend {request.backend}" if request.backend else "any backend"
+    raise SelectorError("container_version", version, f"no published LMI image of {who} has this version",
+                        f"Published versions: {one_of(known, 40)}")
+
+
+def _validate_backend_families(request: Request, catalog: Catalog) -> None:
+    if request.backend is None:
+        return
+    kind = catalog.backends[request.backend].accelerator_kind
+    allowed = request.families or catalog.families
+    if not any(i.accelerator_kind == kind and i.family in allowed for i in catalog.instances.values()):
+        fitting = sorted({i.family for i in catalog.instances.values() if i.accelerator_kind == kind})
+        raise SelectorError(
+            "backend", request.backend,
+            f"runs only on {kind} accelerators, and families = {', '.join(allowed)} has none",
+            f"Add one of {', '.join(fitting)} to families",
+        )
+
+
+def validate_against_model(request: Request, shape: ModelShape) -> None:
+    """Pins that contradict the model itself (a pre-quantized checkpoint fixes the method)."""
+    pinned = request.quantization
+    if shape.prequantized and pinned not in (None, "auto", shape.prequantized):
+        raise SelectorError(
+            "quantization", pinned,
+            f"{shape.model_id} is a checkpoint already quantized with {shape.prequantized.upper()}",
+            f"Use quantization {shape.prequantized} (or auto), or point model at the unquantized checkpoint",
+        )
