@@ -18,7 +18,7 @@ from selector.errors import SelectorError, one_of
 
 # HF config key spellings per quantity, in the order the families use them.
 LAYER_KEYS = ("num_hidden_layers", "n_layer", "n_layers", "num_layers")
-HIDDEN_KEYS = ("hidden_size", "n_embd", "d_model")
+HIDDEN_KEYS = ("hidden_size", "n_embd", "n_embed", "d_model")
 HEAD_KEYS = ("num_attention_heads", "n_head", "n_heads", "num_heads")
 FFN_KEYS = ("intermediate_size", "n_inner", "ffn_dim", "d_ff", "ffn_hidden_size")
 POSITION_KEYS = ("max_position_embeddings", "n_positions", "max_seq_len", "seq_length", "max_sequence_length")

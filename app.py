@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+"""CDK entry point: every deployment of the file named by context `deployments` becomes one stack.
+
+All deployments are resolved before any stack is built, so bad input exits 2 with one paragraph and
+leaves no templates behind.
+"""
+from __future__ import annotations
+
+import sys
+
+import aws_cdk as cdk
+
+from selector.deployments import load_deployments, resolve_all
+from selector.errors import SelectorError
+from stacks.lmi_endpoint_stack import LmiEndpointStack
+from stacks.nag import register
+
+DEFAULT_DEPLOYMENTS = "deployments/default.yaml"
+
+
+def build_app(deployments_file: str | None = None, app: cdk.App | None = None) -> cdk.App:
+    app = app or cdk.App()
+    path = deployments_file or app.node.try_get_context("deployments") or DEFAULT_DEPLOYMENTS
+    resolved = resolve_all(load_deployments(path))
+    register(app)
+    for item in resolved:
+        env = cdk.Environment(account=item.deployment.account, region=item.deployment.region) \
+            if item.deployment.region or item.deployment.account else None
+        LmiEndpointStack(app, item, env=env)
+    return app
+
+
+def main() -> None:
+    try:
+        app = build_app()
+    except SelectorError as error:
+        print(f"error: {error.paragraph()}", file=sys.stderr)
+        sys.exit(2)
+    app.synth()
+
+
+if __name__ == "__main__":
+    main()

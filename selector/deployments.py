@@ -1,0 +1,325 @@
+"""Deployments files (deployments/*.yaml): validated with pydantic, every deployment resolved up front.
+
+`defaults:` is merged (shallowly) under each entry of `deployments:`. Unknown keys are refused with a
+did-you-mean; every problem surfaces as one SelectorError naming the deployment, key and value. Nothing is
+built until every deployment of the file resolves, so a typo never leaves a half-written cdk.out.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from selector.errors import SelectorError, value_text
+from selector.plan import Plan
+from selector.request import DEFAULT_REGION, Request
+
+NAME_PATTERN = r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$"
+MAX_ENDPOINT_NAME = 63  # SageMaker EndpointName limit
+TRAFFIC_SUFFIX = {"even": "-even", "uneven": "-uneven"}
+HF_TOKEN = re.compile(r"\bhf_[A-Za-z0-9]{20,}\b")
+ARN = r"^arn:aws[a-z-]*:{service}:[a-z0-9-]*:(\d{{12}})?:.+$"
+OPTION_KEY = re.compile(r"^(option\.[A-Za-z0-9_.]+|job_queue_size|batch_size|max_batch_delay|minWorkers|maxWorkers)$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, protected_namespaces=())
+
+
+class Autoscaling(Strict):
+    min: int = Field(1, ge=1, description="Fewest instances.")
+    max: int = Field(..., ge=1, description="Most instances.")
+    target_invocations_per_instance: int = Field(10, ge=1, description="Target of SageMakerVariantInvocationsPerInstance (per minute).")
+    scale_in_cooldown: int = Field(600, ge=0, le=86400, description="Seconds.")
+    scale_out_cooldown: int = Field(300, ge=0, le=86400, description="Seconds.")
+
+    @model_validator(mode="after")
+    def _order(self) -> "Autoscaling":
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+        return self
+
+
+class Alarms(Strict):
+    enabled: bool = True
+    sns_topic_arn: str | None = Field(None, pattern=ARN.format(service="sns"))
+    error_5xx_threshold: int = Field(1, ge=1, description="Invocation5XXErrors per 5 minutes.")
+    latency_p90_ms: int = Field(30000, ge=1, description="ModelLatency p90 in milliseconds.")
+    gpu_memory_percent: int = Field(95, ge=1, le=100, description="GPUMemoryUtilization (percent of all GPUs) ceiling.")
+
+
+class Guardrails(Strict):
+    enabled: bool = True
+    wait_minutes: int = Field(10, ge=0, le=60, description="Bake time with alarms watched before the old fleet is removed.")
+
+
+class Vpc(Strict):
+    subnet_ids: list[str] = Field(..., min_length=1)
+    security_group_ids: list[str] = Field(..., min_length=1)
+
+    @field_validator("subnet_ids")
+    @classmethod
+    def _subnets(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not re.fullmatch(r"subnet-[0-9a-f]{8,17}", item):
+                raise ValueError(f"{item!r} is not a subnet id (subnet-0123abcd...)")
+        return value
+
+    @field_validator("security_group_ids")
+    @classmethod
+    def _groups(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not re.fullmatch(r"sg-[0-9a-f]{8,17}", item):
+                raise ValueError(f"{item!r} is not a security group id (sg-0123abcd...)")
+        return value
+
+
+class DataCapture(Strict):
+    s3_uri: str = Field(..., pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")
+    sampling_percentage: int = Field(100, ge=1, le=100)
+
+
+class Deployment(Strict):
+    """One endpoint (or one per traffic pattern when `traffic` lists both)."""
+
+    name: str = Field(..., pattern=NAME_PATTERN, max_length=MAX_ENDPOINT_NAME,
+                      description="Endpoint name: lowercase letters, digits, hyphens.")
+    model: str = Field(..., min_length=1, description="Catalog id, s3://bucket/prefix/ (with model_config) or a config.json path.")
+    model_config_path: str | None = Field(None, alias="model_config", description="Local config.json describing the model.")
+    revision: str | None = None
+    traffic: Union[Literal["even", "uneven"], list[Literal["even", "uneven"]]] = "uneven"
+    max_input_tokens: int | None = Field(None, ge=1, le=1_048_576)
+    max_output_tokens: int | None = Field(None, ge=1, le=1_048_576)
+    min_concurrency: int | None = Field(None, ge=1, le=1024)
+    quantization: Literal["auto", "none", "awq", "gptq", "smoothquant", "int8", "fp8"] | None = None
+    prefer: Literal["balanced", "cost"] = "balanced"
+    families: list[str] | None = None
+    backend: str | None = None
+    instance_type: str | None = None
+    tensor_parallel_degree: int | None = Field(None, ge=1, le=64)
+    container_version: str | None = Field(None, pattern=r"^\d+\.\d+\.\d+$")
+    region: str | None = Field(None, description="Omit for a region-agnostic stack (image account via a CfnMapping).")
+    account: str | None = Field(None, pattern=r"^\d{12}$")
+    instance_count: int = Field(1, ge=1, le=100)
+    delivery: Literal["tarball", "environment"] = "tarball"
+    options: dict[str, Union[str, int, float, bool]] = Field(default_factory=dict)
+    tags: dict[str, str] = Field(default_factory=dict)
+    autoscaling: Autoscaling | None = None
+    alarms: Alarms = Field(default_factory=Alarms)
+    deployment_guardrails: Guardrails | None = None
+    kms_key_arn: str | None = Field(None, pattern=ARN.format(service="kms"))
+    vpc: Vpc | None = None
+    network_isolation: bool = False
+    data_capture: DataCapture | None = None
+    hf_token_secret_arn: str | None = Field(None, pattern=ARN.format(service="secretsmanager"))
+    protect: bool = False
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, protected_namespaces=())
+
+    @field_validator("options")
+    @classmethod
+    def _option_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for key in value:
+            if not OPTION_KEY.match(key):
+                raise ValueError(f"{key!r} is not an LMI serving.properties key (expected option.<name>)")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Deployment":
+        if self.model.startswith("s3://") and not self.model_config_path:
+            raise ValueError("an s3:// model needs model_config (a local config.json) so the selector knows its shape")
+        if self.model.startswith("s3://") and not self.model.endswith("/"):
+            raise ValueError("an s3:// model must be a prefix ending with '/'")
+        if self.network_isolation and not self.model.startswith("s3://"):
+            raise ValueError("network_isolation needs an s3:// model: an isolated container cannot reach the hub")
+        if self.autoscaling and self.autoscaling.min > self.instance_count:
+            raise ValueError(f"instance_count ({self.instance_count}) is below autoscaling.min ({self.autoscaling.min})")
+        return self
+
+    @property
+    def traffic_patterns(self) -> list[str]:
+        return [self.traffic] if isinstance(self.traffic, str) else list(dict.fromkeys(self.traffic))
+
+    def endpoint_name(self, traffic: str) -> str:
+        return self.name + TRAFFIC_SUFFIX[traffic] if isinstance(self.traffic, list) else self.name
+
+    def request(self, traffic: str) -> Request:
+        return Request(
+            model=self.model, model_config=self.model_config_path, revision=self.revision, traffic=traffic,
+            max_input_tokens=self.max_input_tokens, max_output_tokens=self.max_output_tokens,
+            min_concurrency=self.min_concurrency, quantization=self.quantization, prefer=self.prefer,
+            families=tuple(self.families or ()), backend=self.backend, instance_type=self.instance_type,
+            tensor_parallel_degree=self.tensor_parallel_degree, container_version=self.container_version,
+            region=self.region or DEFAULT_REGION, options={k: _option_text(v) for k, v in self.options.items()},
+        )
+
+
+class Pipeline(Strict):
+    """CDK Pipelines delivery (issue 5); parsed here so the file validates as one document."""
+
+    connection_arn: str | None = Field(None, pattern=ARN.format(service="(codestar-connections|codeconnections)"))
+    repository: str = Field(..., pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$|^[A-Za-z0-9_.-]+$")
+    branch: str = "main"
+    stages: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class DeploymentsFile(Strict):
+    defaults: dict[str, Any] = Field(default_factory=dict)
+    deployments: list[Deployment] = Field(..., min_length=1)
+    pipeline: Pipeline | None = None
+
+
+def _option_text(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+@dataclass(frozen=True)
+class ResolvedDeployment:
+    deployment: Deployment
+    traffic: str
+    endpoint_name: str
+    plan: Plan
+
+
+def _known_keys(model: type[BaseModel]) -> list[str]:
+    return sorted((f.alias or name) for name, f in model.model_fields.items())
+
+
+def _model_at(loc: tuple) -> type[BaseModel]:
+    """The pydantic model that owns the last key of an error location (for did-you-mean)."""
+    current: type[BaseModel] = DeploymentsFile
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part)
+        annotation = getattr(field, "annotation", None) if field else None
+        for candidate in (Deployment, Autoscaling, Alarms, Guardrails, Vpc, DataCapture, Pipeline):
+            if annotation is candidate or candidate in getattr(annotation, "__args__", ()) or (
+                part == "deployments" and candidate is Deployment
+            ):
+                current = candidate
+                break
+    return current
+
+
+def _location(loc: tuple, names: list[str]) -> str:
+    parts: list[str] = []
+    for i, part in enumerate(loc):
+        if isinstance(part, int) and i > 0 and loc[i - 1] == "deployments":
+            label = names[part] if part < len(names) and names[part] else str(part)
+            parts[-1] = f"deployments[{label}]"
+        elif isinstance(part, int):
+            parts[-1] = f"{parts[-1]}[{part}]"
+        elif part in ("literal['even','uneven']", "list[literal['even','uneven']]") or "[" in str(part):
+            continue
+        else:
+            parts.append(str(part))
+    return ".".join(parts)
+
+
+def _from_validation(error: ValidationError, names: list[str]) -> SelectorError:
+    first = error.errors(include_url=False)[0]
+    loc = tuple(first["loc"])
+    field = _location(loc, names)
+    if first["type"] == "extra_forbidden":
+        key = str(loc[-1])
+        known = _known_keys(_model_at(loc))
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        hint = f"Did you mean {close[0]}?" if close else f"Known keys: {', '.join(known)}"
+        return SelectorError(field, first.get("input"), "unknown key", hint)
+    message = first["msg"].removeprefix("Value error, ")
+    value = first.get("input")
+    if isinstance(value, dict):
+        value = "{...}"
+    return SelectorError(field or "file", value, message)
+
+
+def load_deployments(path: str | Path) -> DeploymentsFile:
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise SelectorError("deployments file", str(path), "no such file",
+                            "Pass an existing YAML file, e.g. deployments/default.yaml") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SelectorError("deployments file", str(path), f"cannot be read ({exc.__class__.__name__})") from None
+    secret = HF_TOKEN.search(text)
+    if secret:
+        line = text.count("\n", 0, secret.start()) + 1
+        raise SelectorError(
+            "deployments file", f"{path}:{line}", "contains a literal Hugging Face token (hf_...)",
+            "Store it in Secrets Manager and set hf_token_secret_arn instead; revoke the exposed token",
+        )
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise SelectorError("deployments file", where, f"is not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+    return parse_deployments(raw, str(path))
+
+
+def parse_deployments(raw: Any, source: str = "deployments file") -> DeploymentsFile:
+    if not isinstance(raw, dict):
+        raise SelectorError("deployments file", source, f"must be a mapping with a deployments: list, not {type(raw).__name__}")
+    defaults = raw.get("defaults") or {}
+    entries = raw.get("deployments")
+    if not isinstance(defaults, dict):
+        raise SelectorError("defaults", value_text(defaults), "must be a mapping of deployment keys")
+    if not isinstance(entries, list) or not entries:
+        raise SelectorError("deployments", value_text(entries) if entries is not None else None,
+                            "must be a non-empty list of deployments (each with name and model)")
+    merged = [{**defaults, **entry} if isinstance(entry, dict) else entry for entry in entries]
+    names = [str(e.get("name", "")) if isinstance(e, dict) else "" for e in entries]
+    try:
+        parsed = DeploymentsFile.model_validate({**raw, "deployments": merged})
+    except ValidationError as error:
+        raise _from_validation(error, names) from None
+    _check_unique_names(parsed)
+    return parsed
+
+
+def _check_unique_names(parsed: DeploymentsFile) -> None:
+    seen: dict[str, str] = {}
+    for deployment in parsed.deployments:
+        for traffic in deployment.traffic_patterns:
+            name = deployment.endpoint_name(traffic)
+            if len(name) > MAX_ENDPOINT_NAME:
+                raise SelectorError(f"deployments[{deployment.name}].name", deployment.name,
+                                    f"endpoint name {name!r} is longer than {MAX_ENDPOINT_NAME} characters")
+            if name in seen:
+                raise SelectorError(f"deployments[{deployment.name}].name", deployment.name,
+                                    f"endpoint name {name!r} is used twice", "Names must be unique in the file")
+            seen[name] = deployment.name
+
+
+def resolve_all(parsed: DeploymentsFile) -> list[ResolvedDeployment]:
+    """Every endpoint of the file, resolved; the first failure names its deployment."""
+    from selector.resolve import resolve
+
+    out = []
+    for deployment in parsed.deployments:
+        for traffic in deployment.traffic_patterns:
+            try:
+                plan = resolve(deployment.request(traffic))
+            except SelectorError as error:
+                raise replace_field(error, f"deployments[{deployment.name}].{error.field}") from None
+            out.append(ResolvedDeployment(deployment, traffic, deployment.endpoint_name(traffic), plan))
+    return out
+
+
+def replace_field(error: SelectorError, field: str) -> SelectorError:
+    return SelectorError(field, error.value, error.problem, error.hint)
+
+
+def json_schema() -> dict[str, Any]:
+    return DeploymentsFile.model_json_schema(by_alias=True)
+
+
+__all__ = ["Deployment", "DeploymentsFile", "ResolvedDeployment", "load_deployments", "parse_deployments",
+           "resolve_all", "json_schema", "replace"]
