@@ -22,13 +22,15 @@ from selector.request import DEFAULT_REGION, Request
 NAME_PATTERN = r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$"
 MAX_ENDPOINT_NAME = 63  # SageMaker EndpointName limit
 TRAFFIC_SUFFIX = {"even": "-even", "uneven": "-uneven"}
-HF_TOKEN = re.compile(r"\bhf_[A-Za-z0-9]{20,}\b")
+# Not \b-delimited: a token glued to "_" (my_hf_..., hf_..._old) is still a token.
+HF_TOKEN = re.compile(r"(?<![A-Za-z0-9])hf_[A-Za-z0-9]{20,}")
 ARN = r"^arn:aws[a-z-]*:{service}:[a-z0-9-]*:(\d{{12}})?:.+$"
 OPTION_KEY = re.compile(r"^(option\.[A-Za-z0-9_.]+|job_queue_size|batch_size|max_batch_delay|minWorkers|maxWorkers)$")
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, protected_namespaces=())
+    # strict: YAML already types its scalars, so `true` or "4096" for a number is a mistake, not a 1 or 4096.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, protected_namespaces=())
 
 
 class Autoscaling(Strict):
@@ -90,8 +92,9 @@ class Deployment(Strict):
     name: str = Field(..., pattern=NAME_PATTERN, max_length=MAX_ENDPOINT_NAME,
                       description="Endpoint name: lowercase letters, digits, hyphens.")
     model: str = Field(..., min_length=1, description="Catalog id, s3://bucket/prefix/ (with model_config) or a config.json path.")
-    model_config_path: str | None = Field(None, alias="model_config", description="Local config.json describing the model.")
-    revision: str | None = None
+    model_config_path: str | None = Field(None, alias="model_config", min_length=1,
+                                          description="Local config.json describing the model.")
+    revision: str | None = Field(None, min_length=1)
     traffic: Union[Literal["even", "uneven"], list[Literal["even", "uneven"]]] = "uneven"
     max_input_tokens: int | None = Field(None, ge=1, le=1_048_576)
     max_output_tokens: int | None = Field(None, ge=1, le=1_048_576)
@@ -103,7 +106,7 @@ class Deployment(Strict):
     instance_type: str | None = None
     tensor_parallel_degree: int | None = Field(None, ge=1, le=64)
     container_version: str | None = Field(None, pattern=r"^\d+\.\d+\.\d+$")
-    region: str | None = Field(None, description="Omit for a region-agnostic stack (image account via a CfnMapping).")
+    region: str | None = Field(None, min_length=1, description="Omit for a region-agnostic stack (image account via a CfnMapping).")
     account: str | None = Field(None, pattern=r"^\d{12}$")
     instance_count: int = Field(1, ge=1, le=100)
     delivery: Literal["tarball", "environment"] = "tarball"
@@ -119,7 +122,14 @@ class Deployment(Strict):
     hf_token_secret_arn: str | None = Field(None, pattern=ARN.format(service="secretsmanager"))
     protect: bool = False
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, protected_namespaces=())
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True, protected_namespaces=())
+
+    @field_validator("traffic")
+    @classmethod
+    def _some_traffic(cls, value: Any) -> Any:
+        if isinstance(value, list) and not value:
+            raise ValueError("an empty list makes no endpoint (list even, uneven or both)")
+        return value
 
     @field_validator("options")
     @classmethod
@@ -217,6 +227,8 @@ def _location(loc: tuple, names: list[str]) -> str:
             parts[-1] = f"{parts[-1]}[{part}]"
         elif part in ("literal['even','uneven']", "list[literal['even','uneven']]") or "[" in str(part):
             continue
+        elif i >= 2 and loc[i - 2] == "options" and part in ("str", "int", "float", "bool"):
+            continue  # union branch of an options value, not a key the user wrote
         else:
             parts.append(str(part))
     return ".".join(parts)
@@ -257,6 +269,8 @@ def load_deployments(path: str | Path) -> DeploymentsFile:
         )
     try:
         raw = yaml.safe_load(text)
+    except RecursionError:
+        raise SelectorError("deployments file", str(path), "is nested too deeply to be a deployments file") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
@@ -271,6 +285,14 @@ def parse_deployments(raw: Any, source: str = "deployments file") -> Deployments
     entries = raw.get("deployments")
     if not isinstance(defaults, dict):
         raise SelectorError("defaults", value_text(defaults), "must be a mapping of deployment keys")
+    if entries is None:
+        known = _known_keys(DeploymentsFile)
+        for key in raw:
+            close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6) if key not in known else []
+            if close:
+                value = raw[key]
+                shown = "{...}" if isinstance(value, dict) else "[...]" if isinstance(value, list) else value
+                raise SelectorError(str(key), shown, "unknown key", f"Did you mean {close[0]}?")
     if not isinstance(entries, list) or not entries:
         raise SelectorError("deployments", value_text(entries) if entries is not None else None,
                             "must be a non-empty list of deployments (each with name and model)")

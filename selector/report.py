@@ -11,6 +11,13 @@ from selector.catalog import GIB, load_catalog, read_data
 from selector.plan import Plan
 
 BAR_WIDTH = 50
+PIPE_WIDTH = 200  # when output is piped (CI logs, files), never wrap ids mid-word
+
+
+def make_console() -> Console:
+    """A terminal console, or a wide one when piped, so ids and URIs stay whole and greppable."""
+    probe = Console()
+    return probe if probe.is_terminal else Console(width=PIPE_WIDTH)
 
 
 def memory_bar(plan: Plan) -> str:
@@ -30,7 +37,7 @@ def memory_bar(plan: Plan) -> str:
 
 
 def print_plan(plan: Plan, console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or make_console()
     table = Table(title=f"Plan for {plan.model_id}", show_header=False)
     rows = [
         ("backend", f"{plan.backend_display} ({plan.backend})"),
@@ -74,7 +81,7 @@ def _telling_rejections(plan: Plan) -> list[dict[str, str]]:
 
 
 def print_catalog(what: str, as_json: bool, console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or make_console()
     catalog = load_catalog()
     if what == "models":
         from selector.model_shape import catalog_model_ids, load_model
@@ -116,7 +123,7 @@ def print_catalog(what: str, as_json: bool, console: Console | None = None) -> N
 
 
 def print_deployments(resolved, console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or make_console()
     table = Table("endpoint", "model", "traffic", "backend", "quant", "instance x count", "TP", "$/h", "warnings")
     for item in resolved:
         plan = item.plan

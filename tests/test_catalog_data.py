@@ -1,0 +1,97 @@
+"""Catalog files are reviewable data: canonical JSON, a source and as-of date, and internally consistent."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from selector.catalog import DATA_DIR, load_catalog
+from selector.model_shape import catalog_model_ids, load_model
+
+DATA_FILES = sorted(p.name for p in DATA_DIR.glob("*.json"))
+
+
+@pytest.mark.parametrize("name", DATA_FILES)
+def test_data_file_is_canonical_with_source_and_date(name):
+    text = (DATA_DIR / name).read_text()
+    data = json.loads(text)
+    assert text == json.dumps(data, indent=2, sort_keys=True) + "\n", f"{name}: re-dump with sort_keys, indent=2"
+    assert data.get("source"), f"{name} names no source"
+    assert len(data.get("as_of", "")) == 10, f"{name} has no as_of date"
+
+
+def test_instance_catalog_has_the_fourteen_types():
+    names = set(load_catalog().instances)
+    assert names == {
+        *(f"ml.g5.{s}" for s in ("xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "48xlarge")),
+        "ml.p4d.24xlarge", "ml.p4de.24xlarge",
+        *(f"ml.inf2.{s}" for s in ("xlarge", "8xlarge", "24xlarge", "48xlarge")),
+    }
+
+
+@pytest.mark.parametrize("name,accelerators,memory,devices,nvme", [
+    ("ml.g5.xlarge", 1, 24, 1, True), ("ml.g5.12xlarge", 4, 24, 4, True), ("ml.g5.48xlarge", 8, 24, 8, True),
+    ("ml.p4d.24xlarge", 8, 40, 8, True), ("ml.p4de.24xlarge", 8, 80, 8, True),
+    ("ml.inf2.xlarge", 1, 32, 2, False), ("ml.inf2.24xlarge", 6, 32, 12, False), ("ml.inf2.48xlarge", 12, 32, 24, False),
+])
+def test_instance_facts(name, accelerators, memory, devices, nvme):
+    i = load_catalog().instances[name]
+    assert (i.accelerators, i.accelerator_memory_gib, i.devices, i.local_nvme) == (accelerators, memory, devices, nvme)
+    assert i.hourly_usd > 0
+
+
+def test_backend_catalog_matches_image_catalog():
+    catalog = load_catalog()
+    for backend in catalog.backends.values():
+        for container in backend.containers:
+            assert container.framework in catalog.images.versions, backend.name
+            assert catalog.images.in_range(container), f"{backend.name}: no published image in range"
+        for name in backend.traffic_order if hasattr(backend, "traffic_order") else ():
+            assert name in catalog.backends
+    for order in catalog.traffic_order.values():
+        assert sorted(order) == sorted(catalog.backends)
+
+
+@pytest.mark.parametrize("backend,tag", [
+    ("vllm", "0.38.0-lmi29.0.0-cu130"),
+    ("tensorrtllm", "0.33.0-tensorrtllm0.21.0-cu128"),
+    ("lmi-dist", "0.32.0-lmi14.0.0-cu126"),
+    ("deepspeed", "0.27.0-deepspeed0.12.6-cu121"),
+    ("neuronx", "0.29.0-neuronx-sdk2.19.1"),
+])
+def test_newest_image_per_backend(backend, tag):
+    catalog = load_catalog()
+    b = catalog.backends[backend]
+    newest = [img for c in b.containers for img in catalog.images.in_range(c)][0]
+    assert newest.tag == tag
+
+
+def test_model_catalog_has_the_required_models():
+    ids = set(catalog_model_ids())
+    required = {
+        "meta-llama/Llama-2-7b-hf", "meta-llama/Llama-2-13b-hf", "meta-llama/Llama-2-70b-hf",
+        "meta-llama/Meta-Llama-3-8B", "meta-llama/Meta-Llama-3-70B", "meta-llama/Llama-3.1-8B",
+        "meta-llama/Llama-3.1-70B", "mistralai/Mistral-7B-v0.1", "mistralai/Mixtral-8x7B-v0.1", "tiiuae/falcon-7b",
+        "tiiuae/falcon-40b", "tiiuae/falcon-180B", "google/flan-t5-xl", "google/flan-t5-xxl",
+        "EleutherAI/gpt-neox-20b", "EleutherAI/gpt-j-6b", "bigscience/bloom-7b1", "bigscience/bloom",
+        "facebook/opt-13b", "mosaicml/mpt-7b", "codellama/CodeLlama-34b-hf", "Qwen/Qwen2-7B", "Qwen/Qwen2-72B",
+        "google/gemma-7b", "microsoft/phi-2", "bigcode/starcoder2-15b",
+    }
+    assert required <= ids
+    assert len(ids) >= 25
+
+
+def test_model_ids_and_aliases_are_unique():
+    raw = json.loads((DATA_DIR / "models.json").read_text())["models"]
+    names = [n.lower() for m in raw for n in [m["id"], *m.get("aliases", [])]]
+    assert len(names) == len(set(names))
+    for m in raw:
+        assert m["source"].startswith("https://"), m["id"]
+
+
+@pytest.mark.parametrize("model_id", catalog_model_ids())
+def test_params_computed_from_shape_match_published(model_id):
+    """Parameter counts come from the shape; they must land within 3% of the published count."""
+    shape = load_model(model_id)
+    assert shape.published_params, model_id
+    assert shape.total_params() == pytest.approx(shape.published_params, rel=0.03)

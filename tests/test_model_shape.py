@@ -1,0 +1,75 @@
+"""One normalizer for catalog entries and local config.json files, across the families' key spellings."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from selector.errors import SelectorError
+from selector.model_shape import load_model, shape_from_config
+
+
+@pytest.mark.parametrize("model_id,layers,hidden,heads,kv,head_dim,experts,tied,gated", [
+    ("meta-llama/Llama-2-70b-hf", 80, 8192, 64, 8, 128, 1, False, True),
+    ("mistralai/Mixtral-8x7B-v0.1", 32, 4096, 32, 8, 128, 8, False, True),
+    ("tiiuae/falcon-7b", 32, 4544, 71, 1, 64, 1, True, False),
+    ("tiiuae/falcon-40b", 60, 8192, 128, 8, 64, 1, True, False),
+    ("google/flan-t5-xl", 24, 2048, 32, 32, 64, 1, False, True),
+    ("bigcode/starcoder", 40, 6144, 48, 1, 128, 1, True, False),
+    ("google/gemma-7b", 28, 3072, 16, 16, 256, 1, True, True),
+    ("bigscience/bloom", 70, 14336, 112, 112, 128, 1, True, False),
+    ("mosaicml/mpt-7b", 32, 4096, 32, 32, 128, 1, True, False),
+])
+def test_shapes_normalized(model_id, layers, hidden, heads, kv, head_dim, experts, tied, gated):
+    s = load_model(model_id)
+    assert (s.num_layers, s.hidden_size, s.num_heads, s.num_kv_heads, s.head_dim, s.num_experts,
+            s.tied_embeddings, s.gated_mlp) == (layers, hidden, heads, kv, head_dim, experts, tied, gated)
+
+
+def test_catalog_lookup_is_case_insensitive_and_knows_aliases():
+    assert load_model("META-LLAMA/llama-2-13b-HF").model_id == "meta-llama/Llama-2-13b-hf"
+    assert load_model("meta-llama/Llama-2-13b-chat-hf").model_id == "meta-llama/Llama-2-13b-hf"
+
+
+@pytest.mark.parametrize("model_id,method,bits", [
+    ("TheBloke/Llama-2-70B-AWQ", "awq", 4),
+    ("TheBloke/Llama-2-13B-GPTQ", "gptq", 4),
+    ("RedHatAI/Meta-Llama-3.1-8B-Instruct-FP8", "fp8", 8),
+])
+def test_prequantized_checkpoints_detected(model_id, method, bits):
+    s = load_model(model_id)
+    assert (s.prequantized, s.quant_bits) == (method, bits)
+    assert s.checkpoint_bytes() < s.total_params() * 2 * 0.6
+
+
+def test_local_config_json(tmp_path):
+    config = {"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2", "n_layer": 12, "n_embd": 768,
+              "n_head": 12, "n_positions": 1024, "vocab_size": 50257}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    s = load_model(str(path))
+    assert (s.num_layers, s.hidden_size, s.intermediate_size, s.max_positions) == (12, 768, 3072, 1024)
+    assert s.total_params() == pytest.approx(124_439_808, rel=0.01)  # GPT-2 small
+    assert load_model(str(tmp_path)).num_layers == 12  # a folder holding config.json works too
+
+
+@pytest.mark.parametrize("config,field", [
+    ({"model_type": "llama"}, "architectures"),
+    ({"architectures": ["X"], "model_type": "mamba2"}, "model_type"),
+    ({"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 8, "num_attention_heads": 1,
+      "vocab_size": 10, "max_position_embeddings": 8}, "layer count"),
+    ({"architectures": ["LlamaForCausalLM"], "model_type": "llama", "num_hidden_layers": 1, "hidden_size": 8,
+      "num_attention_heads": 1, "vocab_size": 10, "max_position_embeddings": 8,
+      "quantization_config": {"quant_method": "hqq"}}, "quant_method"),
+])
+def test_bad_configs_name_the_missing_fact(config, field):
+    with pytest.raises(SelectorError) as info:
+        shape_from_config(config, "x", "config.json")
+    assert field in info.value.field or field in info.value.paragraph()
+
+
+def test_unknown_model_suggests_close_ids():
+    with pytest.raises(SelectorError) as info:
+        load_model("meta-llama/Llama-2-13b-hff")
+    assert "Did you mean meta-llama/llama-2-13b-hf" in info.value.paragraph()
+    assert "never downloads" in info.value.paragraph()

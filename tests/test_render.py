@@ -1,0 +1,62 @@
+"""serving.properties: keys the container version understands, values from the plan, stable bytes."""
+from __future__ import annotations
+
+import pytest
+
+from selector import Request, SelectorError, resolve
+from selector.render import parse_properties, render_options
+
+BASE = dict(model_id="m", revision=None, architecture="LlamaForCausalLM", tp=4, dtype="fp16", max_model_len=4096,
+            max_input_len=3584, max_output_len=512, max_num_tokens=8192, max_batch_size=16,
+            gpu_memory_utilization=0.9, model_loading_timeout=1800, quantize=None)
+
+
+@pytest.mark.parametrize("backend,version,present,absent", [
+    ("tensorrtllm", "0.29.0", {"engine": "MPI", "option.rolling_batch": "trtllm"}, ["option.mpi_mode"]),
+    ("tensorrtllm", "0.33.0", {"engine": "Python", "option.mpi_mode": "true", "option.max_input_len": "3584",
+                               "option.max_output_len": "512"}, []),
+    ("lmi-dist", "0.29.0", {"engine": "MPI", "option.rolling_batch": "lmi-dist"}, ["option.mpi_mode"]),
+    ("lmi-dist", "0.32.0", {"engine": "Python", "option.mpi_mode": "true"}, []),
+    ("vllm", "0.34.0", {"option.rolling_batch": "vllm", "option.max_model_len": "4096"}, []),
+    ("vllm", "0.38.0", {"engine": "Python", "option.max_rolling_batch_size": "16"}, ["option.rolling_batch"]),
+    ("deepspeed", "0.27.0", {"engine": "MPI", "option.entryPoint": "djl_python.deepspeed", "option.max_tokens": "4096"}, []),
+    ("neuronx", "0.29.0", {"option.n_positions": "4096", "option.rolling_batch": "auto",
+                           "option.entryPoint": "djl_python.transformers_neuronx"}, []),
+])
+def test_keys_per_backend_and_version(backend, version, present, absent):
+    options = render_options(backend, dict(BASE, container_version=version), {})
+    for key, value in present.items():
+        assert options[key] == value, key
+    for key in absent:
+        assert key not in options
+    assert list(options) == sorted(options)
+
+
+def test_t5_on_tensorrtllm_uses_guaranteed_no_evict():
+    options = render_options("tensorrtllm", dict(BASE, container_version="0.33.0",
+                                                 architecture="T5ForConditionalGeneration"), {})
+    assert options["option.batch_scheduler_policy"] == "guaranteed_no_evict"
+
+
+def test_quantize_and_revision_only_when_set():
+    options = render_options("vllm", dict(BASE, container_version="0.38.0", quantize="fp8", revision="abc123"), {})
+    assert options["option.quantize"] == "fp8" and options["option.revision"] == "abc123"
+
+
+def test_user_options_pass_through_but_never_override_the_plan():
+    options = render_options("vllm", dict(BASE, container_version="0.38.0"), {"option.enable_prefix_caching": "true"})
+    assert options["option.enable_prefix_caching"] == "true"
+    with pytest.raises(SelectorError) as info:
+        render_options("vllm", dict(BASE, container_version="0.38.0"), {"option.max_model_len": "9"})
+    assert info.value.field == "options.option.max_model_len"
+
+
+def test_rendered_file_has_header_and_sorted_keys():
+    plan = resolve(Request(model="meta-llama/Llama-2-7b-hf"))
+    text = plan.serving_properties_text
+    header = [line for line in text.splitlines() if line.startswith("#")]
+    assert any("ml.g5.2xlarge" in line for line in header)
+    assert parse_properties(text) == plan.serving_properties
+    keys = [line.split("=")[0] for line in text.splitlines() if line and not line.startswith("#")]
+    assert keys == sorted(keys)
+    assert text == resolve(Request(model="meta-llama/Llama-2-7b-hf")).serving_properties_text
