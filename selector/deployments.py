@@ -15,7 +15,7 @@ from typing import Any, Literal, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from selector.errors import SelectorError, value_text
+from selector.errors import SelectorError
 from selector.plan import Plan
 from selector.request import DEFAULT_REGION, Request
 
@@ -234,8 +234,24 @@ def _location(loc: tuple, names: list[str]) -> str:
     return ".".join(parts)
 
 
+# What would work, for keys whose check is a regex (pydantic's own message only shows the pattern).
+PATTERN_HINTS = {
+    "name": "Use lowercase letters, digits and hyphens, starting and ending with a letter or digit",
+    "account": "Use the 12-digit AWS account id as a quoted string",
+    "container_version": "Use a version like 0.32.0 (python -m selector catalog backends)",
+    "kms_key_arn": "Use a KMS key ARN: arn:aws:kms:<region>:<account>:key/<id>",
+    "sns_topic_arn": "Use an SNS topic ARN: arn:aws:sns:<region>:<account>:<topic>",
+    "hf_token_secret_arn": "Use a Secrets Manager ARN: arn:aws:secretsmanager:<region>:<account>:secret:<name>",
+    "connection_arn": "Use a CodeConnections ARN: arn:aws:codeconnections:<region>:<account>:connection/<id>",
+    "s3_uri": "Use s3://<bucket>/<prefix>",
+    "repository": "Use owner/name",
+}
+
+
 def _from_validation(error: ValidationError, names: list[str]) -> SelectorError:
-    first = error.errors(include_url=False)[0]
+    errors = error.errors(include_url=False)
+    # A misspelt key also makes the key it was meant to be "missing": report the typo, which is the cause.
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = tuple(first["loc"])
     field = _location(loc, names)
     if first["type"] == "extra_forbidden":
@@ -248,7 +264,8 @@ def _from_validation(error: ValidationError, names: list[str]) -> SelectorError:
     value = first.get("input")
     if isinstance(value, dict):
         value = "{...}"
-    return SelectorError(field or "file", value, message)
+    hint = PATTERN_HINTS.get(str(loc[-1]), "") if first["type"] == "string_pattern_mismatch" else ""
+    return SelectorError(field or "file", value, message, hint)
 
 
 def load_deployments(path: str | Path) -> DeploymentsFile:
@@ -284,7 +301,7 @@ def parse_deployments(raw: Any, source: str = "deployments file") -> Deployments
     defaults = raw.get("defaults") or {}
     entries = raw.get("deployments")
     if not isinstance(defaults, dict):
-        raise SelectorError("defaults", value_text(defaults), "must be a mapping of deployment keys")
+        raise SelectorError("defaults", defaults, "must be a mapping of deployment keys")
     if entries is None:
         known = _known_keys(DeploymentsFile)
         for key in raw:
@@ -294,7 +311,7 @@ def parse_deployments(raw: Any, source: str = "deployments file") -> Deployments
                 shown = "{...}" if isinstance(value, dict) else "[...]" if isinstance(value, list) else value
                 raise SelectorError(str(key), shown, "unknown key", f"Did you mean {close[0]}?")
     if not isinstance(entries, list) or not entries:
-        raise SelectorError("deployments", value_text(entries) if entries is not None else None,
+        raise SelectorError("deployments", "{...}" if isinstance(entries, dict) else entries,
                             "must be a non-empty list of deployments (each with name and model)")
     merged = [{**defaults, **entry} if isinstance(entry, dict) else entry for entry in entries]
     names = [str(e.get("name", "")) if isinstance(e, dict) else "" for e in entries]

@@ -1,10 +1,12 @@
 """Alarms and autoscaling for one endpoint variant: what lets it scale, page and roll back on its own."""
 from __future__ import annotations
 
+import aws_cdk as cdk
 from aws_cdk import Duration
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -69,6 +71,11 @@ class EndpointAutoscaling(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, endpoint_name: str, variant_name: str,
                  settings: Autoscaling) -> None:
         super().__init__(scope, construct_id)
+        # Application Auto Scaling's service-linked role for SageMaker: no extra role to create or review.
+        linked_role = iam.Role.from_role_arn(self, "ServiceLinkedRole", cdk.Fn.join("", [
+            "arn:", cdk.Aws.PARTITION, ":iam::", cdk.Aws.ACCOUNT_ID, ":role/aws-service-role/",
+            "sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint",
+        ]), mutable=False)
         self.target = appscaling.ScalableTarget(
             self, "Target",
             service_namespace=appscaling.ServiceNamespace.SAGEMAKER,
@@ -76,6 +83,7 @@ class EndpointAutoscaling(Construct):
             scalable_dimension="sagemaker:variant:DesiredInstanceCount",
             min_capacity=settings.min,
             max_capacity=settings.max,
+            role=linked_role,
         )
         self.target.scale_to_track_metric(
             "InvocationsPerInstance",

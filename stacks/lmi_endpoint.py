@@ -102,6 +102,8 @@ class LmiEndpoint(Construct):
             statements.append(policy.use_key(security.kms_key_arn))
         if security.subnet_ids:
             statements.append(policy.vpc_access())
+        if security.data_capture_s3_uri:
+            statements.append(policy.write_capture(security.data_capture_s3_uri))
         if environment:
             container["environment"] = dict(sorted(environment.items()))
         self.policy = iam.Policy(self, "Policy", statements=statements, roles=[self.role])

@@ -32,6 +32,12 @@ def acknowledge_endpoint_findings(scope: Construct, resolved: ResolvedDeployment
         reasons[f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{bucket}/{prefix}*]"] = (
             "the model weights are many objects under one S3 prefix; read access is limited to that prefix"
         )
+    capture = resolved.deployment.data_capture
+    if capture:
+        bucket, _, prefix = capture.s3_uri.removeprefix("s3://").partition("/")
+        reasons[f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{bucket}/{prefix}*]"] = (
+            "data capture writes one object per captured request under the configured prefix, and only there"
+        )
     cdk.Validations.of(scope).acknowledge(
         *[cdk.Acknowledgment(id=f"AwsSolutions::{rule}", reason=reason) for rule, reason in sorted(reasons.items())]
     )

@@ -55,7 +55,7 @@ def read_secret(secret_arn: str) -> iam.PolicyStatement:
 
 def use_key(key_arn: str) -> iam.PolicyStatement:
     return iam.PolicyStatement(sid="UseStorageKey", actions=["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey",
-                                                             "kms:GenerateDataKey*"], resources=[key_arn])
+                                                             "kms:GenerateDataKey"], resources=[key_arn])
 
 
 def vpc_access() -> iam.PolicyStatement:
@@ -67,3 +67,10 @@ def vpc_access() -> iam.PolicyStatement:
                  "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs"],
         resources=["*"],
     )
+
+
+def write_capture(s3_uri: str) -> iam.PolicyStatement:
+    """Data capture is written with the execution role, under the configured prefix only."""
+    bucket, _, prefix = s3_uri.removeprefix("s3://").partition("/")
+    arn = cdk.Fn.join("", ["arn:", cdk.Aws.PARTITION, f":s3:::{bucket}/{prefix}*"])
+    return iam.PolicyStatement(sid="WriteDataCapture", actions=["s3:PutObject"], resources=[arn])

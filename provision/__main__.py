@@ -1,0 +1,4 @@
+"""`python -m provision` entry point."""
+from provision.cli import main
+
+main()

@@ -1,0 +1,79 @@
+"""One boto3 session per command, with the region and account every other module needs.
+
+Credentials, profile and region follow the standard boto3 chain (env vars, --profile / AWS_PROFILE,
+config files, SSO, instance roles). AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_<SERVICE>) is honoured by
+botocore >= 1.31 itself, which is how the tests point every client at a local moto server.
+"""
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from provision.errors import UserError
+
+# Partition -> DNS suffix, for S3 template URLs (CloudFormation only accepts S3 URLs of its own partition).
+DNS_SUFFIX = {
+    "aws": "amazonaws.com",
+    "aws-cn": "amazonaws.com.cn",
+    "aws-us-gov": "amazonaws.com",
+    "aws-iso": "c2s.ic.gov",
+    "aws-iso-b": "sc2s.sgov.gov",
+    "aws-iso-f": "csp.hci.ic.gov",
+    "aws-iso-e": "cloud.adc-e.uk",
+    "aws-eusc": "amazonaws.eu",
+}
+
+_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, user_agent_extra="lmi-endpoints-provision")
+
+
+class Aws:
+    """A boto3 session bound to one region; clients are created on first use and cached."""
+
+    def __init__(self, region: str | None = None, profile: str | None = None, pinned_region: str | None = None):
+        self.session = boto3.Session(profile_name=profile, region_name=region)
+        if region and pinned_region and region != pinned_region:
+            raise UserError(
+                f"--region {region} conflicts with the stack, which was synthesized for {pinned_region} "
+                f"(its template names {pinned_region} resources). Drop --region, or change the deployment's "
+                "region and synthesize again."
+            )
+        self.region = region or pinned_region or self.session.region_name
+        if not self.region:
+            raise UserError(
+                "no AWS region is configured and the stack is region-agnostic. Pass --region, or set "
+                "AWS_REGION / AWS_DEFAULT_REGION."
+            )
+        self._clients: dict[tuple[str, str], Any] = {}
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        key = (service, region or self.region)
+        if key not in self._clients:
+            self._clients[key] = self.session.client(service, region_name=key[1], config=_CLIENT_CONFIG)
+        return self._clients[key]
+
+    @cached_property
+    def account_id(self) -> str:
+        return self.client("sts").get_caller_identity()["Account"]
+
+    @cached_property
+    def partition(self) -> str:
+        try:
+            return self.session.get_partition_for_region(self.region)
+        except Exception:  # unknown region names (local clouds) fall back to the commercial partition
+            return "aws"
+
+    @property
+    def url_suffix(self) -> str:
+        return DNS_SUFFIX.get(self.partition, "amazonaws.com")
+
+    def substitute(self, text: str, region: str | None = None) -> str:
+        """Resolve the `${AWS::...}` placeholders the CDK writes into asset and manifest fields."""
+        return (
+            text.replace("${AWS::AccountId}", self.account_id)
+            .replace("${AWS::Region}", region or self.region)
+            .replace("${AWS::Partition}", self.partition)
+            .replace("${AWS::URLSuffix}", self.url_suffix)
+        )

@@ -1,0 +1,478 @@
+"""Hardening, part 3: bad input never gets through.
+
+Every malformed deployments file must end as one SelectorError (one paragraph naming the key and the value),
+`python -m selector validate` must exit 2 with `error: ...` and no traceback, and `make synth` must stop before
+any template is written. Property tests throw random documents at the loader: only SelectorError may escape.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from selector.deployments import load_deployments, parse_deployments, resolve_all
+from selector.errors import SelectorError
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = REPO / ".venv" / "bin" / "python"
+LLAMA_2_13B = json.loads((REPO / "tests" / "fixtures" / "llama-2-13b-config.json").read_text())
+TOKEN = "hf_" + "AbCdEfGhIjKlMnOpQrStUvWxYz0123"  # hf_ + 30 alphanumerics: the shape of a real token
+ENV = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def one(extra: str = "", model: str = "meta-llama/Meta-Llama-3-8B", name: str = "chat") -> str:
+    """A file with one deployment `name` of `model` plus `extra` (YAML lines at deployment-key level)."""
+    lines = "".join(f"    {line}\n" for line in extra.splitlines())
+    return f"deployments:\n  - name: {name}\n    model: {model}\n{lines}"
+
+
+def config(**changes) -> str:
+    """The Llama-2-13B config.json with keys changed (None removes the key)."""
+    data = dict(LLAMA_2_13B)
+    for key, value in changes.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    return json.dumps(data)
+
+
+LOCAL = one(model="{tmp}/config.json")  # a deployment whose model is a local config.json (written per row)
+
+
+@dataclass(frozen=True)
+class Row:
+    text: str  # YAML text; {tmp} is replaced by the row's directory
+    expect: tuple[str, ...]  # substrings the paragraph must contain
+    where: str | None = "deployments[chat]"  # the deployment the field must name (None: file-level error)
+    files: dict[str, str] = field(default_factory=dict)  # extra files written next to the YAML
+
+    def write(self, directory: Path) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        for name, content in self.files.items():
+            (directory / name).write_text(content)
+        path = directory / "deployments.yaml"
+        path.write_text(self.text.replace("{tmp}", str(directory)))
+        return path
+
+
+def row(id: str, text: str, *expect: str, where: str | None = "deployments[chat]", files: dict | None = None):
+    return pytest.param(Row(text, expect, where, files or {}), id=id)
+
+
+ROWS = [
+    # --- not a deployments document at all
+    row("not-yaml-unclosed-flow", "deployments: [\n  - name: chat\n", "is not valid YAML", "deployments.yaml:2", where=None),
+    row("not-yaml-tab-indent", "deployments:\n\t- name: chat\n", "is not valid YAML", "'\\t'", where=None),
+    row("not-yaml-two-documents", "deployments: []\n---\ndeployments: []\n", "is not valid YAML", "another document",
+        where=None),
+    row("not-yaml-python-tag", "!!python/object:os.system {}\n", "is not valid YAML", "python/object", where=None),
+    row("not-yaml-nested-too-deep", "[" * 3000 + "]" * 3000, "nested too deeply", where=None),
+    row("yaml-list", "- name: chat\n  model: meta-llama/Meta-Llama-3-8B\n", "must be a mapping", "not list", where=None),
+    row("yaml-scalar", "just some words\n", "must be a mapping", "not str", where=None),
+    row("yaml-number", "42\n", "must be a mapping", "not int", where=None),
+    row("yaml-empty", "", "must be a mapping", "not NoneType", where=None),
+    row("yaml-comment-only", "# nothing to see\n", "must be a mapping", "not NoneType", where=None),
+    # --- the document's outline
+    row("missing-deployments", "defaults:\n  min_concurrency: 4\n", "deployments = None", "non-empty list", where=None),
+    row("misspelt-deployments", one().replace("deployments:", "deployment:"), "deployment = ", "unknown key",
+        "Did you mean deployments", where=None),
+    row("deployments-empty-list", "deployments: []\n", "deployments = []", "non-empty list", where=None),
+    row("deployments-mapping", "deployments:\n  name: chat\n", "deployments = ", "non-empty list", where=None),
+    row("entry-not-mapping", "deployments:\n  - chat\n", "deployments[0] = 'chat'", "valid dictionary", where=None),
+    row("entry-null", "deployments:\n  - null\n", "deployments[0] = None", "valid dictionary", where=None),
+    row("unknown-top-level-key", one() + "extras: 1\n", "extras = 1", "unknown key", "Known keys: defaults, deployments",
+        where=None),
+    row("misspelt-top-level-key", "defualts: {}\n" + one(), "defualts", "Did you mean defaults", where=None),
+    row("defaults-not-mapping", "defaults: [1, 2]\n" + one(), "defaults", "mapping", where=None),
+    row("defaults-unknown-key", "defaults: {colour: red}\n" + one(), "colour = 'red'", "unknown key"),
+    row("non-string-key", one("1: one"), "Keys should be strings"),
+    # --- unknown and misspelt keys
+    row("misspelt-instance_type", one("instnce_type: ml.g5.2xlarge"), "deployments[chat].instnce_type", "unknown key",
+        "Did you mean instance_type"),
+    row("misspelt-max_input_tokens", one("max_imput_tokens: 2048"), "max_imput_tokens",
+        "Did you mean max_input_tokens"),
+    row("misspelt-nested-autoscaling-mx", one("autoscaling: {min: 1, mx: 4}"), "deployments[chat].autoscaling.mx",
+        "Did you mean max"),
+    row("misspelt-nested-alarms", one("alarms: {sns_topic: 'arn:aws:sns:us-east-1:123456789012:t'}"),
+        "alarms.sns_topic", "Did you mean sns_topic_arn"),
+    row("unknown-key-no-match", one("colour: blue"), "colour = 'blue'", "Known keys: account, alarms"),
+    row("missing-model", "deployments:\n  - name: chat\n", "deployments[chat].model", "Field required"),
+    row("missing-name", "deployments:\n  - model: meta-llama/Meta-Llama-3-8B\n", "deployments[0].name",
+        "Field required", where=None),
+    # --- wrong types
+    row("string-for-max_input_tokens", one("max_input_tokens: lots"), "max_input_tokens = 'lots'", "valid integer"),
+    row("quoted-number-for-max_input_tokens", one("max_input_tokens: '4096'"), "max_input_tokens = '4096'",
+        "valid integer"),
+    row("bool-for-instance_count", one("instance_count: true"), "instance_count = True", "valid integer"),
+    row("fraction-for-min_concurrency", one("min_concurrency: 2.5"), "min_concurrency = 2.5"),
+    row("list-for-name", one(name="[chat]"), ".name = [chat]", "valid string", where="deployments["),
+    row("dict-for-model", one(model="{id: meta-llama/Meta-Llama-3-8B}"), "deployments[chat].model = '{...}'",
+        "valid string"),
+    row("string-for-families", one("families: g5"), "families = 'g5'", "valid list"),
+    row("string-for-bool", one("network_isolation: 'yes'"), "network_isolation = 'yes'", "valid boolean"),
+    row("number-for-account", one("account: 123456789012"), "account = 123456789012", "valid string"),
+    row("list-for-options-value", one("options: {option.rolling_batch: [vllm, lmi-dist]}"),
+        "deployments[chat].options.option.rolling_batch = [vllm, lmi-dist]"),
+    row("number-for-tag-key", one("tags: {1: x}"), "tags[1]", "valid string"),
+    row("empty-region", one("region: ''"), "region = ''", "at least 1 character"),
+    row("empty-model_config", one("model_config: ''"), "model_config = ''", "at least 1 character"),
+    row("traffic-unknown", one("traffic: bursty"), "traffic = 'bursty'", "'even' or 'uneven'"),
+    row("traffic-empty-list", one("traffic: []"), "traffic = []", "no endpoint"),
+    row("delivery-unknown", one("delivery: zip"), "delivery = 'zip'"),
+    row("prefer-unknown", one("prefer: fastest"), "prefer = 'fastest'", "'balanced' or 'cost'"),
+    # --- numbers out of range
+    row("zero-max_input_tokens", one("max_input_tokens: 0"), "max_input_tokens = 0", "greater than or equal to 1"),
+    row("negative-max_output_tokens", one("max_output_tokens: -512"), "max_output_tokens = -512"),
+    row("huge-max_input_tokens", one("max_input_tokens: 99999999999"), "max_input_tokens = 99999999999",
+        "less than or equal to 1048576"),
+    row("huge-instance_count", one("instance_count: 1000"), "instance_count = 1000", "less than or equal to 100"),
+    row("zero-tensor_parallel_degree", one("tensor_parallel_degree: 0"), "tensor_parallel_degree = 0"),
+    row("autoscaling-min-zero", one("autoscaling: {min: 0, max: 2}"), "autoscaling.min = 0"),
+    row("guardrails-wait-too-long", one("deployment_guardrails: {wait_minutes: 120}"),
+        "deployment_guardrails.wait_minutes = 120"),
+    row("alarms-gpu-percent-150", one("alarms: {gpu_memory_percent: 150}"), "alarms.gpu_memory_percent = 150"),
+    row("data-capture-sampling-zero", one("data_capture: {s3_uri: 's3://my-bucket/capture', sampling_percentage: 0}"),
+        "data_capture.sampling_percentage = 0"),
+    # --- names
+    row("name-uppercase", one(name="Chat"), "deployments[Chat].name = 'Chat'", "lowercase letters", where=None),
+    row("name-underscore", one(name="my_chat"), "name = 'my_chat'", "lowercase letters", where="deployments[my_chat]"),
+    row("name-leading-hyphen", one(name="-chat"), "name = '-chat'", where="deployments[-chat]"),
+    row("name-64-chars", one(name="a" * 64), "at most 63 characters", where="deployments[" + "a" * 64 + "]"),
+    row("name-too-long-after-traffic-suffix", one("traffic: [even, uneven]", name="a" * 60),
+        "'" + "a" * 60 + "-even'", "longer than 63", where="deployments[" + "a" * 60 + "]"),
+    row("name-duplicate", one() + "  - name: chat\n    model: google/flan-t5-xl\n", "endpoint name 'chat' is used twice"),
+    row("name-duplicate-after-traffic-expansion", one("traffic: [even]") + "  - name: chat-even\n    model: google/flan-t5-xl\n",
+        "endpoint name 'chat-even' is used twice", where="deployments[chat-even]"),
+    # --- models
+    row("unknown-model-did-you-mean", one(model="meta-llama/Llama-2-7b-hff"), "model = 'meta-llama/Llama-2-7b-hff'",
+        "not in the bundled catalog", "Did you mean meta-llama/llama-2-7b-hf"),
+    row("unknown-model", one(model="acme/totally-unheard-of"), "model = 'acme/totally-unheard-of'",
+        "not in the bundled catalog"),
+    row("config-unknown-architecture", LOCAL, "architectures = 'FooBarForCausalLM'", "no LMI backend",
+        files={"config.json": config(architectures=["FooBarForCausalLM"])}),
+    row("config-not-json", LOCAL, "model = ", "cannot be read as JSON", files={"config.json": "{architectures: oops"}),
+    row("config-json-list", LOCAL, "is not a JSON object", files={"config.json": "[1, 2]"}),
+    row("config-missing-model_type", LOCAL, "model config model_type", "has no 'model_type' key",
+        files={"config.json": config(model_type=None)}),
+    row("config-missing-hidden-size", LOCAL, "model config hidden size", "has none of hidden_size",
+        files={"config.json": config(hidden_size=None)}),
+    row("config-missing-vocab-size", LOCAL, "model config vocab_size", files={"config.json": config(vocab_size=None)}),
+    row("config-string-layer-count", LOCAL, "num_hidden_layers = 'forty'", "whole number",
+        files={"config.json": config(num_hidden_layers="forty")}),
+    row("config-zero-heads", LOCAL, "num_attention_heads = 0", files={"config.json": config(num_attention_heads=0)}),
+    row("config-architectures-string", LOCAL, "architectures = 'LlamaForCausalLM'", "non-empty list",
+        files={"config.json": config(architectures="LlamaForCausalLM")}),
+    row("config-quantization_config-string", LOCAL, "quantization_config = 'awq'", "JSON object",
+        files={"config.json": config(quantization_config="awq")}),
+    row("config-file-missing", one(model="{tmp}/missing/config.json"), "no such file"),
+    row("model-with-nul", one(model='"llama\\0.json"'), "NUL character"),
+    row("model-path-too-long", one(model="x" * 5000), "not a usable path"),
+    # --- unknown names the catalog does not have
+    row("unknown-region", one("region: mars-east-1"), "region = 'mars-east-1'", "unknown region"),
+    row("unknown-instance-type", one("instance_type: ml.g5.huge"), "instance_type = 'ml.g5.huge'",
+        "unknown instance type", "Did you mean ml.g5.xlarge"),
+    row("unknown-family", one("families: [g9]"), "families = 'g9'", "unknown instance family", "Known: g5, inf2"),
+    row("unknown-backend", one("backend: vllmm"), "backend = 'vllmm'", "Did you mean vllm"),
+    row("unknown-quantization", one("quantization: int4"), "quantization = 'int4'"),
+    row("unknown-container-version", one("container_version: 9.9.9"), "container_version = '9.9.9'",
+        "no published LMI image"),
+    row("malformed-container-version", one("container_version: latest"), "container_version = 'latest'",
+        "like 0.32.0"),
+    # --- requests the model or the catalog cannot honour
+    row("context-longer-than-llama2", one("max_input_tokens: 4000\nmax_output_tokens: 1000", "meta-llama/Llama-2-7b-hf"),
+        "max_input_tokens + max_output_tokens = 5000", "at most 4096 tokens"),
+    row("tp-does-not-divide-heads", one("tensor_parallel_degree: 3"), "tensor_parallel_degree = 3",
+        "does not divide 32 attention heads"),
+    row("pin-neuronx-on-g5", one("backend: neuronx\nfamilies: [g5]"), "backend = 'neuronx'", "runs only on neuron",
+        "inf2"),
+    row("pin-vllm-for-t5", one("backend: vllm", "google/flan-t5-xl"), "backend = 'vllm'", "no plan honours this pin",
+        "does not run T5ForConditionalGeneration"),
+    row("pin-g5-xlarge-for-70b", one("instance_type: ml.g5.xlarge", "meta-llama/Llama-2-70b-hf"),
+        "instance_type = 'ml.g5.xlarge'", "no plan honours this pin"),
+    row("pin-awq-on-unquantized-vllm", one("quantization: awq\nbackend: vllm"), "backend + quantization = [vllm, awq]",
+        "does not quantize to awq"),
+    row("pin-fp8-tensorrtllm-on-g5", one("quantization: fp8\nbackend: tensorrtllm\nfamilies: [g5]"),
+        "backend + quantization = [tensorrtllm, fp8]", "compute capability"),
+    row("pin-gptq-on-awq-checkpoint", one("quantization: gptq", "hugging-quants/Meta-Llama-3.1-70B-Instruct-AWQ-INT4"),
+        "quantization = 'gptq'", "already quantized with AWQ"),
+    row("instance-type-contradicts-families", one("instance_type: ml.g5.2xlarge\nfamilies: [p4d]"),
+        "instance_type = 'ml.g5.2xlarge'", "contradicts families"),
+    row("autoscaling-min-above-max", one("autoscaling: {min: 4, max: 2}"), "autoscaling", "min (4) is greater than max (2)"),
+    row("autoscaling-missing-max", one("autoscaling: {min: 1}"), "autoscaling.max", "Field required"),
+    row("instance-count-below-autoscaling-min", one("instance_count: 1\nautoscaling: {min: 2, max: 4}"),
+        "instance_count (1) is below autoscaling.min (2)"),
+    # --- ARNs, ids and URIs
+    row("bad-kms_key_arn", one("kms_key_arn: 'arn:aws:s3:::my-bucket'"), "kms_key_arn = 'arn:aws:s3:::my-bucket'",
+        "arn:aws:kms"),
+    row("bad-hf_token_secret_arn", one("hf_token_secret_arn: my-hf-secret"), "hf_token_secret_arn = 'my-hf-secret'",
+        "Secrets Manager ARN"),
+    row("bad-alarms-sns_topic_arn", one("alarms: {sns_topic_arn: alerts}"), "alarms.sns_topic_arn = 'alerts'",
+        "SNS topic ARN"),
+    row("bad-account", one("account: '1234'"), "account = '1234'", "12-digit"),
+    row("bad-subnet-id", one("vpc: {subnet_ids: [subnet-xyz], security_group_ids: [sg-0123abcd]}"), "vpc.subnet_ids",
+        "'subnet-xyz' is not a subnet id"),
+    row("bad-security-group-id", one("vpc: {subnet_ids: [subnet-0123abcd], security_group_ids: [default]}"),
+        "vpc.security_group_ids", "'default' is not a security group id"),
+    row("vpc-without-security-groups", one("vpc: {subnet_ids: [subnet-0123abcd]}"), "vpc.security_group_ids",
+        "Field required"),
+    row("data-capture-not-s3", one("data_capture: {s3_uri: 'https://my-bucket.s3.amazonaws.com/x'}"),
+        "data_capture.s3_uri = 'https://my-bucket.s3.amazonaws.com/x'", "s3://"),
+    row("s3-model-without-model_config", one(model="s3://my-bucket/llama/"), "needs model_config"),
+    row("s3-model-not-a-prefix", one("model_config: config.json", "s3://my-bucket/llama"), "ending with '/'"),
+    row("network-isolation-with-hub-model", one("network_isolation: true"), "network_isolation needs an s3:// model"),
+    row("pipeline-bad-repository", one() + "pipeline: {repository: 'not a repo'}\n", "pipeline.repository = 'not a repo'",
+        where=None),
+    # --- secrets and serving.properties pass-through
+    row("hf-token-in-options", one(f"options: {{option.hf_token: {TOKEN}}}"), "Hugging Face token",
+        "deployments.yaml:4", "hf_token_secret_arn", where=None),
+    row("hf-token-in-tags", one(f"tags: {{owner: {TOKEN}}}"), "Hugging Face token", "deployments.yaml:4", where=None),
+    row("hf-token-in-defaults", f"defaults:\n  revision: {TOKEN}\n" + one(), "Hugging Face token",
+        "deployments.yaml:2", where=None),
+    row("hf-token-in-comment", one() + f"# HF_TOKEN={TOKEN}\n", "Hugging Face token", "deployments.yaml:4", where=None),
+    row("hf-token-glued-to-underscore", one(f"tags: {{note: old_{TOKEN}_revoked}}"), "Hugging Face token", where=None),
+    row("options-key-not-option", one("options: {max_model_len: 2048}"), "'max_model_len' is not an LMI",
+        "option.<name>"),
+    row("options-key-with-space", one("options: {'option.max model': 1}"), "'option.max model' is not an LMI"),
+    row("options-key-plan-sets", one("options: {option.max_model_len: 2048}"), "options.option.max_model_len = '2048'",
+        "the plan already sets this key"),
+]
+
+assert len(ROWS) >= 45
+assert len({p.id for p in ROWS}) == len(ROWS), "row ids must be unique"
+assert len({(p.values[0].text, tuple(sorted(p.values[0].files.items()))) for p in ROWS}) == len(ROWS), \
+    "rows must be distinct documents"
+
+
+def _assert_paragraph(error: SelectorError, case: Row) -> None:
+    text = error.paragraph()
+    assert text and "\n" not in text and "\r" not in text, f"not one paragraph: {text!r}"
+    for expected in case.expect:
+        assert expected in text, f"{expected!r} not in {text!r}"
+    if case.where:
+        assert error.field.startswith(case.where), f"field {error.field!r} does not name {case.where}"
+    assert "Traceback" not in text
+
+
+# --- 1. in process ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("case", ROWS)
+def test_rejected_with_one_paragraph(case: Row, tmp_path: Path) -> None:
+    path = case.write(tmp_path)
+    try:
+        resolved = resolve_all(load_deployments(path))
+    except SelectorError as error:
+        _assert_paragraph(error, case)
+    else:
+        pytest.fail(f"accepted: {[r.endpoint_name for r in resolved]}")
+
+
+# --- 2. `python -m selector validate FILE`, every row (run in parallel, checked per row) -------------------------------
+@pytest.fixture(scope="module")
+def cli_results(tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
+    base = tmp_path_factory.mktemp("cli")
+    paths = {p.id: p.values[0].write(base / p.id) for p in ROWS}
+
+    def run(path: Path) -> subprocess.CompletedProcess:
+        return subprocess.run([str(PYTHON), "-m", "selector", "validate", str(path)], cwd=REPO, env=ENV,
+                              capture_output=True, text=True, timeout=120)
+
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2) * 2) as pool:
+        return dict(zip(paths, pool.map(run, paths.values())))
+
+
+@pytest.mark.parametrize("case", ROWS)
+def test_cli_validate_exits_2(case: Row, cli_results, request) -> None:
+    result = cli_results[request.node.callspec.id]
+    assert "Traceback" not in result.stderr + result.stdout, result.stderr
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert result.stderr.startswith("error: "), result.stderr
+    assert result.stderr.count("\n") == 1, f"more than one line: {result.stderr!r}"
+    assert result.stdout == ""
+    for expected in case.expect:
+        if "{tmp}" not in expected:
+            assert expected in result.stderr
+
+
+def test_cli_validate_missing_file(tmp_path: Path) -> None:
+    result = subprocess.run([str(PYTHON), "-m", "selector", "validate", str(tmp_path / "nope.yaml")], cwd=REPO,
+                            env=ENV, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and result.stderr.startswith("error: ") and "no such file" in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+# --- 3. `make synth DEPLOYMENTS=<bad file>` -------------------------------------------------------------------------
+MAKE_ROWS = ["not-yaml-unclosed-flow", "misspelt-instance_type", "pin-neuronx-on-g5", "pin-vllm-for-t5",
+             "name-duplicate-after-traffic-expansion", "hf-token-in-options", "config-string-layer-count"]
+BY_ID = {p.id: p.values[0] for p in ROWS}
+
+
+@pytest.fixture(scope="module")
+def make_tree(tmp_path_factory) -> Path:
+    """The repo's Makefile and code, linked into a scratch directory: `make synth` there deletes and writes only
+    the scratch cdk.out, never the developer's."""
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    for needed in (".venv/.runtime", "node_modules/.installed"):
+        if not (REPO / needed).exists():
+            pytest.skip(f"{needed} missing: make would install first (run `make synth` once)")
+    tree = tmp_path_factory.mktemp("make")
+    for name in ("Makefile", "app.py", "cdk.json", "requirements.txt", "package.json", "package-lock.json",
+                 ".venv", "node_modules", "selector", "stacks", "templates"):
+        if (REPO / name).exists():
+            (tree / name).symlink_to(REPO / name)
+    return tree
+
+
+@pytest.mark.parametrize("row_id", MAKE_ROWS)
+def test_make_synth_stops_before_templates(row_id: str, make_tree: Path, tmp_path: Path) -> None:
+    case = BY_ID[row_id]
+    path = case.write(tmp_path / "input")
+    stale = make_tree / "cdk.out" / "lmi-stale.template.json"
+    stale.parent.mkdir(exist_ok=True)
+    stale.write_text("{}")  # a template from an earlier synth must not survive a failed one
+    env = {k: v for k, v in ENV.items() if not k.startswith("MAKE")}
+    result = subprocess.run(["make", "--no-print-directory", "synth", f"DEPLOYMENTS={path}"], cwd=make_tree, env=env,
+                            capture_output=True, text=True, timeout=300)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "Traceback" not in output, output
+    assert "error: " in result.stderr
+    for expected in case.expect:
+        assert expected in output, output
+    assert not list((make_tree / "cdk.out").glob("*.template.json")) if (make_tree / "cdk.out").exists() else True
+    assert not list(make_tree.glob("cdk.out/**/*.template.json")), "a template was left behind"
+
+
+# --- 4. property tests: anything thrown at the loader ends as SelectorError or a plan -----------------------------
+PROPERTY = settings(deadline=None, derandomize=True, database=None, print_blob=True,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
+                                           HealthCheck.data_too_large])
+
+DEPLOYMENT_KEYS = [
+    "name", "model", "model_config", "revision", "traffic", "max_input_tokens", "max_output_tokens", "min_concurrency",
+    "quantization", "prefer", "families", "backend", "instance_type", "tensor_parallel_degree", "container_version",
+    "region", "account", "instance_count", "delivery", "options", "tags", "autoscaling", "alarms",
+    "deployment_guardrails", "kms_key_arn", "vpc", "network_isolation", "data_capture", "hf_token_secret_arn", "protect",
+]
+NESTED_KEYS = ["min", "max", "target_invocations_per_instance", "scale_in_cooldown", "enabled", "sns_topic_arn",
+               "wait_minutes", "subnet_ids", "security_group_ids", "s3_uri", "sampling_percentage", "option.max_model_len",
+               "option.rolling_batch", "option.tensor_parallel_degree", "team"]
+PLAUSIBLE = {
+    "name": st.sampled_from(["chat", "a", "chat-even", "x" * 63, "Chat", "-x"]),
+    "model": st.sampled_from(["meta-llama/Meta-Llama-3-8B", "google/flan-t5-xl", "meta-llama/Llama-2-70b-hf",
+                              "mistralai/Mistral-7B-v0.1", "TheBloke/Llama-2-13B-GPTQ", "s3://bucket/prefix/",
+                              "tests/fixtures/llama-2-13b-config.json", "nope/nope", ".", "/", "x.json"]),
+    "model_config": st.sampled_from(["tests/fixtures/llama-2-13b-config.json", "missing.json", ".", "selector"]),
+    "traffic": st.sampled_from(["even", "uneven", ["even", "uneven"], [], ["even", "even"]]),
+    "quantization": st.sampled_from(["auto", "none", "awq", "gptq", "smoothquant", "int8", "fp8"]),
+    "prefer": st.sampled_from(["balanced", "cost"]),
+    "families": st.lists(st.sampled_from(["g5", "inf2", "p4d", "p4de", "g6"]), max_size=3),
+    "backend": st.sampled_from(["vllm", "tensorrtllm", "lmi-dist", "deepspeed", "neuronx"]),
+    "instance_type": st.sampled_from(["ml.g5.xlarge", "ml.g5.12xlarge", "ml.g5.48xlarge", "ml.inf2.24xlarge",
+                                      "ml.p4d.24xlarge"]),
+    "container_version": st.sampled_from(["0.32.0", "0.27.0", "0.38.0", "0.19.0"]),
+    "region": st.sampled_from(["us-east-1", "us-west-2", "eu-west-1", "cn-north-1"]),
+    "delivery": st.sampled_from(["tarball", "environment"]),
+}
+SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(min_value=-2**70, max_value=2**70), st.integers(min_value=-3, max_value=70000),
+    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=30),
+    st.sampled_from(["", "0", "4096", "even", "ml.g5.2xlarge", "option.x", "s3://b/p/", "arn:aws:kms:us-east-1::key/x"]),
+)
+KEYS = st.one_of(st.sampled_from(DEPLOYMENT_KEYS + NESTED_KEYS + ["deployments", "defaults", "pipeline"]),
+                 st.text(max_size=12), st.integers(-5, 5))
+VALUES = st.recursive(
+    SCALARS,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(KEYS, children, max_size=4),
+    max_leaves=12,
+)
+
+
+@st.composite
+def deployment(draw) -> dict:
+    entry = {}
+    for key in draw(st.lists(st.sampled_from(DEPLOYMENT_KEYS), max_size=6, unique=True)) + ["name", "model"]:
+        if key in entry:
+            continue
+        strategies = [VALUES]
+        if key in PLAUSIBLE:
+            strategies.insert(0, PLAUSIBLE[key])
+        if key in ("max_input_tokens", "max_output_tokens", "min_concurrency", "tensor_parallel_degree",
+                   "instance_count"):
+            strategies.insert(0, st.integers(min_value=-2, max_value=200000))
+        if key in ("autoscaling", "alarms", "deployment_guardrails", "data_capture", "vpc", "options", "tags"):
+            strategies.insert(0, st.dictionaries(st.sampled_from(NESTED_KEYS), VALUES, max_size=4))
+        entry[key] = draw(st.one_of(*strategies))
+    if draw(st.booleans()):
+        entry[draw(KEYS)] = draw(VALUES)
+    return entry
+
+
+DOCUMENTS = st.one_of(
+    VALUES,
+    st.fixed_dictionaries({"deployments": st.lists(deployment(), min_size=0, max_size=3)},
+                          optional={"defaults": st.one_of(st.dictionaries(st.sampled_from(DEPLOYMENT_KEYS), VALUES,
+                                                                          max_size=3), VALUES),
+                                    "pipeline": VALUES, "extra": VALUES}),
+)
+
+
+def _only_selector_error(call) -> None:
+    try:
+        call()
+    except SelectorError as error:
+        text = error.paragraph()
+        assert text and "\n" not in text
+    # any other exception propagates and fails the test
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("property") / "deployments.yaml"
+
+
+@settings(PROPERTY, max_examples=150)
+@given(document=DOCUMENTS)
+def test_random_documents_parse(document) -> None:
+    cwd = os.getcwd()
+    os.chdir(REPO)  # relative model paths in the strategies are relative to the repo
+    try:
+        _only_selector_error(lambda: resolve_all(parse_deployments(document)))
+    finally:
+        os.chdir(cwd)
+
+
+@settings(PROPERTY, max_examples=80)
+@given(document=DOCUMENTS)
+def test_random_documents_load(document, scratch: Path) -> None:
+    scratch.write_text(yaml.safe_dump(document, allow_unicode=True))
+    cwd = os.getcwd()
+    os.chdir(REPO)
+    try:
+        _only_selector_error(lambda: resolve_all(load_deployments(scratch)))
+    finally:
+        os.chdir(cwd)
+
+
+@settings(PROPERTY, max_examples=70)
+@given(text=st.one_of(
+    st.text(max_size=200),
+    st.builds(lambda head, tail: head + tail,
+              st.sampled_from(["deployments:\n  - name: chat\n    model: ", "deployments:\n  - ", "defaults:\n  ",
+                               "deployments: [", "- ", "deployments:\n  - name: chat\n    "]),
+              st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=80)),
+))
+def test_random_text_load(text: str, scratch: Path) -> None:
+    scratch.write_text(text, encoding="utf-8")
+    _only_selector_error(lambda: resolve_all(load_deployments(scratch)))
