@@ -12,21 +12,29 @@ import aws_cdk as cdk
 
 from selector.deployments import load_deployments, resolve_all
 from selector.errors import SelectorError
+from selector.review import write_report
 from stacks.lmi_endpoint_stack import LmiEndpointStack
 from stacks.nag import register
+from stacks.pipeline_stack import PipelineStack, probe_findings
 
 DEFAULT_DEPLOYMENTS = "deployments/default.yaml"
 
 
 def build_app(deployments_file: str | None = None, app: cdk.App | None = None) -> cdk.App:
+    """Resolve every deployment first (bad input raises before any stack exists), then build the stacks
+    and write the review report (plan.md, plan.json) into the app's output folder."""
     app = app or cdk.App()
     path = deployments_file or app.node.try_get_context("deployments") or DEFAULT_DEPLOYMENTS
-    resolved = resolve_all(load_deployments(path))
+    parsed = load_deployments(path)
+    resolved = resolve_all(parsed)
     register(app)
+    write_report(resolved, app.outdir)
     for item in resolved:
         env = cdk.Environment(account=item.deployment.account, region=item.deployment.region) \
             if item.deployment.region or item.deployment.account else None
         LmiEndpointStack(app, item, env=env)
+    if parsed.pipeline is not None:
+        PipelineStack(app, parsed, path, probe_findings(parsed, path))
     return app
 
 

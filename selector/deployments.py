@@ -169,13 +169,39 @@ class Deployment(Strict):
         )
 
 
-class Pipeline(Strict):
-    """CDK Pipelines delivery (issue 5); parsed here so the file validates as one document."""
+class PipelineStage(Strict):
+    """One environment the pipeline deploys every endpoint to."""
 
-    connection_arn: str | None = Field(None, pattern=ARN.format(service="(codestar-connections|codeconnections)"))
-    repository: str = Field(..., pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$|^[A-Za-z0-9_.-]+$")
+    name: str = Field(..., pattern=r"^[A-Za-z][A-Za-z0-9-]{0,63}$")
+    account: str = Field(..., pattern=r"^\d{12}$")
+    region: str
+    production: bool = Field(False, description="A manual approval runs before this stage deploys.")
+
+
+class Pipeline(Strict):
+    """CDK Pipelines delivery: source, `make synth`, one stage per environment, verify after each."""
+
+    account: str = Field(..., pattern=r"^\d{12}$", description="Account that hosts the pipeline.")
+    region: str = Field(..., description="Region that hosts the pipeline.")
+    repository: str = Field(..., pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)?$",
+                            description="owner/name with connection_arn, or a CodeCommit repository name.")
     branch: str = "main"
-    stages: list[dict[str, Any]] = Field(default_factory=list)
+    connection_arn: str | None = Field(None, pattern=ARN.format(service="(codestar-connections|codeconnections)"))
+    stages: list[PipelineStage] = Field(..., min_length=1)
+
+    @model_validator(mode="after")
+    def _stages(self) -> "Pipeline":
+        if self.connection_arn and "/" not in self.repository:
+            raise ValueError(f"repository {self.repository!r}: a connection source needs owner/name")
+        if not self.connection_arn and "/" in self.repository:
+            raise ValueError(f"repository {self.repository!r}: set connection_arn for owner/name sources, "
+                             "or give a CodeCommit repository name")
+        seen = set()
+        for stage in self.stages:
+            if stage.name in seen or (stage.account, stage.region) in seen:
+                raise ValueError(f"stage {stage.name!r}: stage names and account/region pairs must be unique")
+            seen |= {stage.name, (stage.account, stage.region)}
+        return self
 
 
 class DeploymentsFile(Strict):
@@ -208,7 +234,7 @@ def _model_at(loc: tuple) -> type[BaseModel]:
             continue
         field = current.model_fields.get(part)
         annotation = getattr(field, "annotation", None) if field else None
-        for candidate in (Deployment, Autoscaling, Alarms, Guardrails, Vpc, DataCapture, Pipeline):
+        for candidate in (Deployment, Autoscaling, Alarms, Guardrails, Vpc, DataCapture, Pipeline, PipelineStage):
             if annotation is candidate or candidate in getattr(annotation, "__args__", ()) or (
                 part == "deployments" and candidate is Deployment
             ):
@@ -268,6 +294,19 @@ def _from_validation(error: ValidationError, names: list[str]) -> SelectorError:
     return SelectorError(field or "file", value, message, hint)
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader whose scalar conversions (2001-02-30, !!int abc, 5000 digits) fail as YAML errors with a line."""
+
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError) as exc:
+            tag = node.tag.rsplit(":", 1)[-1]
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{str(node.value)[:80]!r} is not a valid {tag}: {str(exc).split(';')[0]}; "
+                            "quote it if it is meant as text", node.start_mark) from None
+
+
 def load_deployments(path: str | Path) -> DeploymentsFile:
     path = Path(path)
     try:
@@ -285,7 +324,7 @@ def load_deployments(path: str | Path) -> DeploymentsFile:
             "Store it in Secrets Manager and set hf_token_secret_arn instead; revoke the exposed token",
         )
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except RecursionError:
         raise SelectorError("deployments file", str(path), "is nested too deeply to be a deployments file") from None
     except yaml.YAMLError as exc:
@@ -350,6 +389,16 @@ def resolve_all(parsed: DeploymentsFile) -> list[ResolvedDeployment]:
                 raise replace_field(error, f"deployments[{deployment.name}].{error.field}") from None
             out.append(ResolvedDeployment(deployment, traffic, deployment.endpoint_name(traffic), plan))
     return out
+
+
+def resolve_for_stage(parsed: DeploymentsFile, stage: PipelineStage) -> list[ResolvedDeployment]:
+    """Every endpoint re-planned for a pipeline stage's account and region (images differ by region)."""
+    staged = parsed.model_copy(update={"deployments": [
+        d.model_copy(update={"region": stage.region, "account": stage.account}) for d in parsed.deployments]})
+    try:
+        return resolve_all(staged)
+    except SelectorError as error:
+        raise replace_field(error, f"pipeline.stages[{stage.name}] {error.field}") from None
 
 
 def replace_field(error: SelectorError, field: str) -> SelectorError:

@@ -51,6 +51,7 @@ POSITIVE_KEYS = (*LAYER_KEYS, *HIDDEN_KEYS, *HEAD_KEYS, *FFN_KEYS, *POSITION_KEY
 MAPPING_KEYS = ("quantization_config", "ffn_config", "attn_config")
 NESTED_POSITIVE_KEYS = {"quantization_config": ("bits", "w_bit", "group_size", "q_group_size"),
                         "ffn_config": ("moe_num_experts", "ffn_hidden_size"), "attn_config": ("kv_n_heads",)}
+MAX_CONFIG_NUMBER = 2**40  # far above any real model; keeps the memory arithmetic within float range
 
 
 def _model_file(request: Request) -> tuple[str, Path] | None:
@@ -78,8 +79,11 @@ def _validate_model_file(request: Request) -> None:
     field, path = found
     try:
         config = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, ValueError):
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return  # load_model names the field and says why it cannot be read
+    except (ValueError, RecursionError) as exc:  # a 5000-digit number, nesting deeper than the parser goes
+        reason = "it is nested too deeply" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
+        raise SelectorError(field, str(path), f"cannot be read as JSON ({reason})") from None
     if not isinstance(config, dict):
         return
 
@@ -101,13 +105,22 @@ def _validate_model_file(request: Request) -> None:
     checks += [(f"{parent}.{key}", config[parent].get(key))
                for parent, keys in NESTED_POSITIVE_KEYS.items() if config.get(parent) for key in keys]
     for key, value in checks:
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-            raise bad(key, value, "a whole number")
-    for keys in (LAYER_KEYS, HIDDEN_KEYS, HEAD_KEYS, ("vocab_size", "padded_vocab_size")):
-        first = next((config[k] for k in keys if config.get(k) is not None), None)
-        if first == 0 or (first is None and keys[0] == "vocab_size"):
-            raise SelectorError(f"model config {keys[0]}", first, f"{path} needs a positive {' or '.join(keys)}",
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or not 0 <= value <= MAX_CONFIG_NUMBER):
+            raise bad(key, value, f"a whole number from 0 to {MAX_CONFIG_NUMBER}")
+    first = {}
+    for keys in (LAYER_KEYS, HIDDEN_KEYS, HEAD_KEYS, FFN_KEYS, ("vocab_size", "padded_vocab_size")):
+        first[keys[0]] = next((config[k] for k in keys if config.get(k) is not None), None)
+        if first[keys[0]] == 0 or (first[keys[0]] is None and keys[0] == "vocab_size"):
+            raise SelectorError(f"model config {keys[0]}", first[keys[0]],
+                                f"{path} needs a positive {' or '.join(keys)}",
                                 "Use the config.json saved with the model weights")
+    heads, hidden = first[HEAD_KEYS[0]], first[HIDDEN_KEYS[0]]
+    if heads and hidden and hidden < heads and not (config.get("head_dim") or config.get("d_kv")):
+        raise bad(HIDDEN_KEYS[0], hidden, f"at least the {heads} attention heads (each head needs a width)")
+    for key in ("num_key_value_heads", "num_kv_heads"):
+        if heads and config.get(key) and heads % config[key]:
+            raise bad(key, config[key], f"a divisor of the {heads} attention heads")
     if config.get("expansion_ratio") is not None and (
         isinstance(config["expansion_ratio"], bool) or not isinstance(config["expansion_ratio"], (int, float))
         or not 0 < config["expansion_ratio"] < 1e6
@@ -175,8 +188,9 @@ def validate_against_model(request: Request, shape: ModelShape, catalog: Catalog
     from selector.rules.architecture_supported import backends_running
 
     if not backends_running(catalog, shape.architecture):
-        known = sorted({a for b in catalog.backends.values() for c in b.containers
-                        for image in catalog.images.in_range(c) for a in supported_architectures(catalog, b, image.version)})
+        known = sorted({arch for b in catalog.backends.values() for c in b.containers
+                        for image in catalog.images.in_range(c)
+                        for arch in supported_architectures(catalog, b, image.version)})
         close = difflib.get_close_matches(shape.architecture, known, n=3, cutoff=0.6)
         hint = f"Did you mean {one_of(close)}? " if close else ""
         raise SelectorError("architectures", shape.architecture,

@@ -1,0 +1,243 @@
+#!/usr/bin/env python3
+"""What the plans cost per hour, against the LMI instance-type guide and a naive sizing rule.
+
+Cases: every catalog model x traffic {even, uneven} x prefer {balanced, cost}, region us-east-1.
+  even:   max_input_tokens 1024, max_output_tokens 512 (scaled down to the model's context when shorter)
+  uneven: no lengths given (the selector's defaults: max_model_len = min(max positions, 8192), may shrink)
+Each plan is checked to be feasible by the memory model: memory.per_device_bytes <= usable_per_device_bytes
+in its --json contract.
+
+References, priced from the same catalog (selector/data/instances.json):
+  guide  the LMI Instance Type Selection guide's quick table (bench/lmi_instance_guide.json, lmi-facts 3.1),
+         row picked by parameter count on a log scale: the boundary between two rows is their geometric mean
+         (9.5B, 16.1B, 26.5B, 49.5B, 112B); models below 7B take the ~7B row (the smallest the guide has);
+         the ~180B row reaches up to 289B (the same log half-width above as below); larger models have no row.
+  naive  fp16 weights (params x 2 bytes), the cheapest G5 whose total GPU memory >= 1.2 x weights.
+
+    .venv/bin/python bench/cost.py            # totals and every cheaper / dearer case with its reason
+    .venv/bin/python bench/cost.py --quiet    # totals only
+
+A figure-printing benchmark, not a test (pytest collects tests/ only).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from selector.catalog import GIB, load_catalog  # noqa: E402
+from selector.errors import SelectorError  # noqa: E402
+from selector.model_shape import catalog_model_ids, load_model  # noqa: E402
+from selector.request import Request  # noqa: E402
+from selector.resolve import enumerate_candidates, resolve  # noqa: E402
+from selector.rules import RULES  # noqa: E402
+
+GUIDE = json.loads((Path(__file__).resolve().parent / "lmi_instance_guide.json").read_text())
+EVEN_LENGTHS = (1024, 512)
+NAIVE_FACTOR = 1.2
+FP16_BYTES = 2
+RULE_ORDER = {rule.NAME: index for index, rule in enumerate(RULES)}
+
+
+def guide_row(params: int) -> dict | None:
+    """The quick-table row for this size: nearest row on a log scale (see the module docstring)."""
+    rows = GUIDE["rows"]
+    billions = params / 1e9
+    for lower, upper in zip(rows, rows[1:]):
+        if billions < math.sqrt(lower["params_b"] * upper["params_b"]):
+            return lower
+    last, before = rows[-1], rows[-2]
+    return last if billions <= last["params_b"] ** 2 / math.sqrt(last["params_b"] * before["params_b"]) else None
+
+
+def naive_instance(params: int) -> str | None:
+    catalog = load_catalog()
+    need = NAIVE_FACTOR * params * FP16_BYTES
+    fits = [i for i in catalog.instances.values()
+            if i.family == "g5" and i.accelerators * i.accelerator_memory_gib * GIB >= need]
+    return min(fits, key=lambda i: (i.hourly_usd, i.name)).name if fits else None
+
+
+def request_for(model: str, traffic: str, prefer: str) -> tuple[Request, str]:
+    if traffic == "uneven":
+        return Request(model=model, traffic=traffic, prefer=prefer), "default lengths"
+    inputs, outputs = EVEN_LENGTHS
+    limit = load_model(model).max_positions
+    if inputs + outputs > limit:
+        outputs = limit // 3
+        inputs = limit - outputs
+    return (Request(model=model, traffic=traffic, prefer=prefer, max_input_tokens=inputs, max_output_tokens=outputs),
+            f"{inputs}/{outputs} tokens")
+
+
+def gib(value: float) -> str:
+    return f"{value / GIB:.1f} GiB"
+
+
+@dataclass
+class Case:
+    model: str
+    traffic: str
+    prefer: str
+    lengths: str
+    params: int
+    request: Request | None = None
+    plan: dict | None = None
+    error: str | None = None
+    guide: str | None = None
+    naive: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"{self.model} [{self.traffic}, {self.prefer}]"
+
+
+def plan_line(plan: dict) -> str:
+    mem = plan["memory"]
+    kv = plan["min_concurrency"] * plan["max_model_len"] * mem["kv_bytes_per_token_per_device"]
+    quant = plan["quantization"] if plan["quantization_kind"] != "prequantized" else f"pre-quantized {plan['quantization']}"
+    return (f"{plan['backend']}, {quant}, {plan['instance_type']} TP {plan['tensor_parallel_degree']}: weights "
+            f"{gib(mem['weights_per_device_bytes'])}/device + KV {gib(kv)} for {plan['min_concurrency']} x "
+            f"{plan['max_model_len']} tokens <= {gib(mem['usable_per_device_bytes'])} usable")
+
+
+def cheaper_reason(plan: dict, reference: str) -> str:
+    catalog = load_catalog()
+    ref, mine = catalog.instances[reference], catalog.instances[plan["instance_type"]]
+    drivers = []
+    if plan["quantization_kind"] == "runtime":
+        drivers.append(f"{plan['quantization']} quantization shrinks the weights")
+    elif plan["quantization_kind"] == "prequantized":
+        drivers.append(f"the checkpoint is pre-quantized ({plan['quantization']}), so weights are a fraction of fp16")
+    if mine.accelerator_kind == "neuron":
+        drivers.append("Inferentia2 NeuronCores hold it for less")
+    if not drivers:
+        if mine.accelerators * mine.accelerator_memory_gib < ref.accelerators * ref.accelerator_memory_gib:
+            drivers.append("16-bit weights + KV for min_concurrency fit in less accelerator memory than the reference")
+        else:
+            drivers.append("the same accelerator memory for less (fewer vCPUs / less host RAM, enough to load it)")
+    why = ", and ".join(drivers)
+    return f"{why}; plan {plan_line(plan)}"
+
+
+def why_not(plan: dict, instance: str, request: Request) -> str:
+    """Why the plan is not on `instance`: the most telling rejection there, or the ranking."""
+    rejected = [r for r in plan["rejected"] if r["candidate"].split()[3] == instance]
+    labels = {c.label for c in enumerate_candidates(request, load_model(request.model), load_catalog())
+              if c.instance.name == instance}
+    feasible = sorted(labels - {r["candidate"] for r in rejected})
+    if feasible:
+        return (f"{instance} is feasible ({feasible[0]}) but ranked lower: {plan['prefer']} puts "
+                f"{plan['backend']} first for {plan['traffic']} traffic")
+    if not rejected:
+        return f"{instance} is not a candidate for this request"
+    same = [r for r in rejected if r["candidate"].split()[0] == plan["backend"]] or rejected
+    best = max(same, key=lambda r: (RULE_ORDER[r["rule"]], int(r["candidate"].split()[4].removeprefix("TP"))))
+    return f"on {instance}: {best['reason']} ({best['rule']}, {best['candidate']})"
+
+
+def dearer_reason(plan: dict, reference: str, request: Request) -> str:
+    """Why not the reference instance and, when it differs, why not the next cheaper one below the plan."""
+    catalog = load_catalog()
+    price = plan["cost"]["hourly_usd"]
+    below = [i for i in catalog.instances.values()
+             if i.hourly_usd < price and i.name != reference and i.accelerator_kind == "nvidia"
+             and i.hourly_usd > catalog.instances[reference].hourly_usd]
+    reasons = [why_not(plan, reference, request)]
+    if below:
+        reasons.append(why_not(plan, max(below, key=lambda i: (i.hourly_usd, i.name)).name, request))
+    return "; ".join(reasons) + f"; plan {plan_line(plan)}"
+
+
+def run_cases() -> list[Case]:
+    cases = []
+    for model in catalog_model_ids():
+        params = load_model(model).total_params()
+        for traffic in ("even", "uneven"):
+            for prefer in ("balanced", "cost"):
+                request, lengths = request_for(model, traffic, prefer)
+                case = Case(model, traffic, prefer, lengths, params, request)
+                row = guide_row(params)
+                case.guide = row["instance"] if row else None
+                case.naive = naive_instance(params)
+                try:
+                    case.plan = resolve(request).to_json()
+                except SelectorError as error:
+                    case.error = error.paragraph()
+                    cases.append(case)
+                    continue
+                mem = case.plan["memory"]
+                if mem["per_device_bytes"] > mem["usable_per_device_bytes"]:
+                    raise AssertionError(f"{case.label}: per_device_bytes {mem['per_device_bytes']} > "
+                                         f"usable_per_device_bytes {mem['usable_per_device_bytes']}")
+                cases.append(case)
+    return cases
+
+
+def compare(cases: list[Case], which: str, quiet: bool) -> None:
+    catalog = load_catalog()
+    title = {"guide": "LMI instance-type guide (lmi-facts 3.1)",
+             "naive": f"naive rule (fp16, cheapest G5 with GPU memory >= {NAIVE_FACTOR} x weights)"}[which]
+    planned = [c for c in cases if c.plan]
+    usable = [c for c in planned if getattr(c, which)]
+    missing = [c for c in planned if not getattr(c, which)]
+    plan_total = sum(c.plan["cost"]["hourly_usd"] for c in usable)
+    ref_total = sum(catalog.instances[getattr(c, which)].hourly_usd for c in usable)
+    cheaper = [c for c in usable if c.plan["cost"]["hourly_usd"] < catalog.instances[getattr(c, which)].hourly_usd]
+    dearer = [c for c in usable if c.plan["cost"]["hourly_usd"] > catalog.instances[getattr(c, which)].hourly_usd]
+    same = len(usable) - len(cheaper) - len(dearer)
+    print(f"\n== Plans vs the {title}")
+    print(f"  {len(usable)} cases with a reference: plans ${plan_total:,.2f}/h vs reference ${ref_total:,.2f}/h "
+          f"({(plan_total / ref_total - 1) * 100:+.1f}%); cheaper {len(cheaper)}, same {same}, dearer {len(dearer)}")
+    for prefer in ("balanced", "cost"):
+        sub = [c for c in usable if c.prefer == prefer]
+        p = sum(c.plan["cost"]["hourly_usd"] for c in sub)
+        r = sum(catalog.instances[getattr(c, which)].hourly_usd for c in sub)
+        print(f"    prefer {prefer:8}: ${p:,.2f}/h vs ${r:,.2f}/h ({(p / r - 1) * 100:+.1f}%) over {len(sub)} cases")
+    if missing:
+        names = sorted({c.model for c in missing})
+        print(f"  no reference for {len(missing)} cases ({', '.join(names)}): "
+              + ("beyond the guide's largest row" if which == "guide" else "no G5 holds 1.2 x fp16 weights"))
+    if quiet:
+        return
+    for label, group, explain in (("cheaper", cheaper, lambda c, ref: cheaper_reason(c.plan, ref)),
+                                  ("dearer", dearer, lambda c, ref: dearer_reason(c.plan, ref, c.request))):
+        if not group:
+            continue
+        print(f"  -- {label} than the reference:")
+        for c in group:
+            ref = getattr(c, which)
+            print(f"  {c.label}: ${c.plan['cost']['hourly_usd']:.2f} vs {ref} ${catalog.instances[ref].hourly_usd:.2f}"
+                  f" ({c.params / 1e9:.1f}B, {c.lengths}) - {explain(c, ref)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quiet", action="store_true", help="totals only, no per-case lines")
+    args = parser.parse_args()
+
+    catalog = load_catalog()
+    cases = run_cases()
+    planned = [c for c in cases if c.plan]
+    print(f"Cost of plans: {len(catalog_model_ids())} catalog models x even/uneven x balanced/cost = {len(cases)} cases; "
+          f"{len(planned)} planned, every one within usable memory per device; prices {catalog.price_region} "
+          f"as of {catalog.price_as_of}")
+    print(f"Guide rows by parameter count: " + ", ".join(
+        f"~{r['params_b']}B -> {r['instance']} (${catalog.instances[r['instance']].hourly_usd:.2f}/h)" for r in GUIDE["rows"]))
+    compare(cases, "guide", args.quiet)
+    compare(cases, "naive", args.quiet)
+    failed = [c for c in cases if c.error]
+    print(f"\n== Cases that cannot be planned: {len(failed)}")
+    for c in failed:
+        print(f"  {c.label} ({c.params / 1e9:.1f}B, {c.lengths}): {c.error}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,221 @@
+"""`python -m provision`: preflight, deploy, verify, destroy, prices.
+
+Exit codes: 0 success; 1 the operation ran and failed (problems found, deployment failed, endpoint not
+answering; details on stdout); 2 it could not run (credentials, permissions, unknown stack, missing
+cdk.out, not bootstrapped) - one paragraph `error: ...` on stderr, never a traceback.
+"""
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+from botocore.exceptions import BotoCoreError, ClientError
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from provision.assembly import load_assembly
+from provision.aws import Aws
+from provision.errors import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    OperationFailed,
+    UserError,
+    describe_failure,
+    explain_aws_error,
+    one_paragraph,
+)
+
+
+def console() -> Console:
+    """Created per command so it writes to the sys.stdout of that moment (the test runner swaps it)."""
+    return Console(highlight=False, soft_wrap=True)
+
+
+def fail(message: str, code: int) -> None:
+    click.echo(f"error: {one_paragraph(message)}", err=True)
+    sys.exit(code)
+
+
+def handled(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn every expected failure into an exit code and, for exit 2, one paragraph on stderr."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except UserError as error:
+            fail(str(error), EXIT_USAGE)
+        except OperationFailed as error:
+            if str(error):
+                click.echo(f"error: {one_paragraph(str(error))}", err=True)
+            sys.exit(EXIT_FAILED)
+        except (ClientError, BotoCoreError) as error:
+            explained = explain_aws_error(error)
+            if explained:
+                fail(str(explained), EXIT_USAGE)
+            fail(describe_failure(error), EXIT_FAILED)
+        except KeyboardInterrupt:
+            fail("interrupted; a CloudFormation operation already started keeps running in AWS.", 130)
+
+    return wrapper
+
+
+def aws_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option("--profile", default=None, help="AWS profile (default: AWS_PROFILE / the default chain).")(func)
+    func = click.option("--region", default=None, help="AWS region (default: the stack's pinned region, else AWS_REGION).")(func)
+    return func
+
+
+def wait_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option("--poll-seconds", type=float, default=5.0, show_default=True, help="Seconds between status polls.")(func)
+    func = click.option("--timeout-minutes", type=float, default=180.0, show_default=True, help="Give up waiting after this long.")(func)
+    return func
+
+
+def pinned_region(app: str, stack_name: str) -> str | None:
+    """The region a stack was synthesized for, when a cloud assembly is at hand (else None)."""
+    if not (Path(app) / "manifest.json").is_file():
+        return None
+    try:
+        return load_assembly(app).stack(stack_name).region
+    except UserError:
+        return None
+
+
+@click.group(help=__doc__.split("\n\n")[0])
+def cli() -> None:
+    pass
+
+
+@cli.command(help="Check quotas, image availability and CDK bootstrap for one synthesized stack.")
+@click.option("--app", default="cdk.out", show_default=True, help="Cloud assembly directory (cdk synth output).")
+@click.option("--stack", "stack_name", required=True, help="Stack name, e.g. lmi-llama3-8b-uneven.")
+@aws_options
+@handled
+def preflight(app: str, stack_name: str, region: str | None, profile: str | None) -> None:
+    from provision.preflight import run_preflight
+
+    stack = load_assembly(app).stack(stack_name)
+    aws = Aws(region, profile, pinned_region=stack.region)
+    report = run_preflight(aws, stack)
+    out = console()
+    table = Table(title=f"preflight {stack.stack_name} in {report.region} (account {report.account})", show_lines=False)
+    table.add_column("check")
+    table.add_column("result")
+    table.add_column("detail", overflow="fold")
+    for check, detail in report.passed:
+        table.add_row(check, "[green]ok[/]", escape(detail))
+    for problem in report.problems:
+        table.add_row(problem.check, "[red]problem[/]", escape(problem.message))
+    out.print(table)
+    for note in report.notes:
+        out.print(f"note: {escape(note)}")
+    if report.problems:
+        out.print(f"[bold red]{len(report.problems)} problem(s):[/]")
+        for number, problem in enumerate(report.problems, 1):
+            out.print(f"{number}. [{escape(problem.check)}] {escape(problem.message)}")
+            out.print(f"   fix: {escape(problem.fix)}")
+        raise OperationFailed()
+    out.print("[bold green]preflight passed[/]")
+
+
+@cli.command(help="Publish the stack's file assets and create or update it through a change set.")
+@click.option("--app", default="cdk.out", show_default=True, help="Cloud assembly directory (cdk synth output).")
+@click.option("--stack", "stack_name", required=True, help="Stack name, e.g. lmi-llama3-8b-uneven.")
+@aws_options
+@wait_options
+@handled
+def deploy(app: str, stack_name: str, region: str | None, profile: str | None, poll_seconds: float, timeout_minutes: float) -> None:
+    from provision.deploy import Options, deploy as run_deploy
+
+    stack = load_assembly(app).stack(stack_name)
+    aws = Aws(region, profile, pinned_region=stack.region)
+    out = console()
+    out.print(f"deploying {stack.stack_name} to {aws.region} (account {aws.account_id})")
+    run_deploy(aws, stack, out, Options(poll_seconds, timeout_minutes * 60))
+
+
+@cli.command(help="Check the stack's endpoint is InService and answers one small request.")
+@click.option("--stack", "stack_name", required=True, help="Deployed stack name.")
+@click.option("--app", default="cdk.out", show_default=True, help="Cloud assembly, only to find a pinned region.")
+@click.option("--prompt", default=None, help="Prompt to send (default: a short question).")
+@click.option("--max-new-tokens", type=int, default=16, show_default=True)
+@aws_options
+@handled
+def verify(stack_name: str, app: str, prompt: str | None, max_new_tokens: int, region: str | None, profile: str | None) -> None:
+    from provision.verify import DEFAULT_PROMPT, verify as run_verify
+
+    aws = Aws(region, profile, pinned_region=None if region else pinned_region(app, stack_name))
+    run_verify(aws, stack_name, console(), prompt or DEFAULT_PROMPT, max_new_tokens)
+
+
+@cli.command(help="Delete the stack (and its endpoint). Refuses without --yes.")
+@click.option("--stack", "stack_name", required=True, help="Deployed stack name.")
+@click.option("--yes", is_flag=True, help="Really delete it.")
+@click.option("--app", default="cdk.out", show_default=True, help="Cloud assembly, only to find a pinned region.")
+@aws_options
+@wait_options
+@handled
+def destroy(stack_name: str, yes: bool, app: str, region: str | None, profile: str | None, poll_seconds: float, timeout_minutes: float) -> None:
+    from provision.deploy import Options, destroy as run_destroy
+
+    if not yes:
+        raise UserError(
+            f"refusing to delete stack {stack_name} without --yes (it deletes the endpoint and stops its billing; "
+            "the model artifacts stay in the bootstrap bucket). Re-run with --yes."
+        )
+    aws = Aws(region, profile, pinned_region=None if region else pinned_region(app, stack_name))
+    run_destroy(aws, stack_name, console(), Options(poll_seconds, timeout_minutes * 60))
+
+
+@cli.command(help="Show instance prices; --refresh rewrites them from the AWS Price List API.")
+@click.option("--refresh", is_flag=True, help="Fetch on-demand hosting prices and rewrite the data file.")
+@click.option("--dry-run", is_flag=True, help="With --refresh: print the diff, write nothing.")
+@click.option("--data-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Instance catalog to update (default: selector/data/instances.json).")
+@click.option("--profile", default=None, help="AWS profile for the Price List API.")
+@handled
+def prices(refresh: bool, dry_run: bool, data_file: Path | None, profile: str | None) -> None:
+    import json
+
+    from provision.prices import PRICING_API_REGION, PriceLookupError, data_file as default_data_file, refresh_prices
+
+    path = data_file or default_data_file()
+    if not path.is_file():
+        raise UserError(f"{path} does not exist; pass --data-file pointing at an instances.json.")
+    out = console()
+    if not refresh:
+        if dry_run:
+            raise UserError("--dry-run only makes sense with --refresh.")
+        document = json.loads(path.read_text())
+        table = Table(title=f"on-demand hosting prices, {document.get('price_region')} (as of {document.get('price_as_of')})")
+        table.add_column("instance")
+        table.add_column("USD/hour", justify="right")
+        for name, instance in sorted(document["instances"].items()):
+            table.add_row(name, f"{instance['hourly_usd']:.4g}")
+        out.print(table)
+        return
+    aws = Aws(PRICING_API_REGION, profile)
+    try:
+        result = refresh_prices(aws.client("pricing", PRICING_API_REGION), path)
+    except PriceLookupError as error:
+        click.echo(f"error: price lookup failed, nothing written: {one_paragraph(str(error))}", err=True)
+        sys.exit(EXIT_FAILED)
+    for name, old, new in result.changes:
+        out.print(f"{name}: {old} -> {new} USD/hour", markup=False)
+    if not result.changes:
+        out.print("prices unchanged (dates updated)")
+    if dry_run:
+        out.print(result.diff(), markup=False, end="")
+        out.print(f"dry run: {path} not written")
+        return
+    path.write_text(result.new_text)
+    out.print(f"wrote {path} ({len(result.changes)} price(s) changed)")
+
+
+def main() -> None:
+    cli(prog_name="python -m provision")

@@ -1,0 +1,112 @@
+"""Fixtures for the provision tests: one synthesized cloud assembly and one moto server per session.
+
+The app is synthesized once (`python app.py` with CDK_OUTDIR, ~8 s) and every test deploys from that
+directory (or a copy it edits), so the tests exercise the real templates of deployments/default.yaml.
+The moto server runs in this process, which is what lets moto_cloud.moto_fixes() patch it.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from click.testing import CliRunner, Result
+
+from moto_cloud import MotoCloud, moto_fixes
+from provision.aws import Aws
+from provision.cli import cli
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+FAST = ["--poll-seconds", "0.05"]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """moto warns once per resource type it skips (alarms, autoscaling); known and asserted elsewhere."""
+    for item in items:
+        if HERE in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.filterwarnings("ignore:Tried to parse AWS::"))
+
+
+@pytest.fixture(scope="session")
+def assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """cdk.out of deployments/default.yaml, synthesized once into a temp dir (never the repo's cdk.out)."""
+    out = tmp_path_factory.mktemp("cdk.out")
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+        "CDK_OUTDIR": str(out),
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    done = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, f"synth failed:\n{done.stderr[-3000:]}"
+    assert (out / "manifest.json").is_file()
+    return out
+
+
+@pytest.fixture
+def assembly_copy(assembly: Path, tmp_path: Path) -> Path:
+    """A private copy a test may edit (templates, assets) without affecting the others."""
+    return Path(shutil.copytree(assembly, tmp_path / "cdk.out"))
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[MotoCloud]:
+    server = MotoCloud("127.0.0.1")
+    yield server
+    server.stop()
+
+
+def aws_env(monkeypatch: pytest.MonkeyPatch, values: dict[str, str]) -> None:
+    for key in list(os.environ):
+        if key.startswith("AWS_"):
+            monkeypatch.delenv(key)
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+
+
+@pytest.fixture
+def cloud(moto_server: MotoCloud, monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoCloud]:
+    """A fresh, CDK-bootstrapped (us-east-1, us-west-2) local account; boto3 pointed at it via AWS_ENDPOINT_URL."""
+    with moto_fixes():
+        moto_server.reset()
+        moto_server.bootstrap("us-east-1", "us-west-2")
+        aws_env(monkeypatch, moto_server.env("us-east-1"))
+        yield moto_server
+
+
+def run(*args: str) -> Result:
+    """`python -m provision ARGS` in-process; asserts the no-traceback contract on every exit."""
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=True)
+    if result.exit_code != 0:
+        assert isinstance(result.exception, SystemExit), f"unhandled exception: {result.exception!r}\n{result.output}"
+    assert "Traceback" not in result.output
+    return result
+
+
+def stubbed_client(service: str, region: str = "us-east-1") -> tuple[Any, Stubber]:
+    client = boto3.client(
+        service, region_name=region, aws_access_key_id="x", aws_secret_access_key="x", endpoint_url=None
+    )
+    stubber = Stubber(client)
+    stubber.activate()
+    return client, stubber
+
+
+def use_clients(monkeypatch: pytest.MonkeyPatch, **clients: Any) -> None:
+    """Make provision's Aws.client return the given (stubbed) clients for those services, keyed by service
+    name with '-' written as '_' (service_quotas=...)."""
+    original = Aws.client
+    by_service = {name.replace("_", "-"): client for name, client in clients.items()}
+
+    def client(self: Aws, service: str, region: str | None = None) -> Any:
+        return by_service[service] if service in by_service else original(self, service, region)
+
+    monkeypatch.setattr(Aws, "client", client)
