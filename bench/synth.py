@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -88,40 +89,53 @@ def base_context() -> dict:
     return dict(json.loads((ROOT / "cdk.json").read_text()).get("context", {}))
 
 
-def run_once(argv: list[str], context: dict, expected_templates: int) -> float:
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_once(argv: list[str], context: dict, expected_templates: int) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the process and its node child) of one synthesis into a fresh folder."""
     outdir = Path(tempfile.mkdtemp(prefix="lmi-bench-out-"))
     env = dict(os.environ, CDK_OUTDIR=str(outdir), CDK_CONTEXT_JSON=json.dumps(context),
                JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20", PYTHONDONTWRITEBYTECODE="1")
     try:
+        cpu_before = children_cpu()
         start = time.perf_counter()
         done = subprocess.run(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         elapsed = time.perf_counter() - start
+        cpu = children_cpu() - cpu_before
         if done.returncode != 0:
             raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
         templates = len(list(outdir.glob("*.template.json")))
         if templates != expected_templates:
             raise SystemExit(f"{' '.join(argv)} wrote {templates} templates, expected {expected_templates}")
-        return elapsed
+        return elapsed, cpu
     finally:
         shutil.rmtree(outdir, ignore_errors=True)
 
 
 def measure(count: int, pairs: int, folder: Path) -> dict:
     deployments = write_deployments(count, folder)
-    app = ([sys.executable, "app.py"], dict(base_context(), deployments=str(deployments)))
-    floor = ([sys.executable, "bench/floor_app.py"], dict(base_context(), bench_endpoints=count))
-    app_times: list[float] = []
-    floor_times: list[float] = []
+    runs = {
+        "app": ([sys.executable, "app.py"], dict(base_context(), deployments=str(deployments))),
+        "floor": ([sys.executable, "bench/floor_app.py"], dict(base_context(), bench_endpoints=count)),
+    }
+    wall: dict[str, list[float]] = {"app": [], "floor": []}
+    cpu: dict[str, list[float]] = {"app": [], "floor": []}
     for pair in range(pairs):
-        order = (("app", app), ("floor", floor)) if pair % 2 == 0 else (("floor", floor), ("app", app))
-        for label, (argv, context) in order:
-            seconds = run_once(argv, context, count)
-            (app_times if label == "app" else floor_times).append(seconds)
-        print(f"  N={count:>3} pair {pair + 1}/{pairs}: app {app_times[-1]:6.2f} s, floor {floor_times[-1]:6.2f} s",
-              flush=True)
-    app_median, floor_median = statistics.median(app_times), statistics.median(floor_times)
-    return {"n": count, "app": app_median, "floor": floor_median, "ratio": app_median / floor_median,
-            "app_all": app_times, "floor_all": floor_times}
+        for label in (("app", "floor") if pair % 2 == 0 else ("floor", "app")):
+            argv, context = runs[label]
+            seconds, cpu_seconds = run_once(argv, context, count)
+            wall[label].append(seconds)
+            cpu[label].append(cpu_seconds)
+        print(f"  N={count:>3} pair {pair + 1}/{pairs}: app {wall['app'][-1]:6.2f} s ({cpu['app'][-1]:5.2f} s CPU), "
+              f"floor {wall['floor'][-1]:6.2f} s ({cpu['floor'][-1]:5.2f} s CPU)", flush=True)
+    med = {f"{kind}_{label}": statistics.median(series[label])
+           for kind, series in (("wall", wall), ("cpu", cpu)) for label in ("app", "floor")}
+    return {"n": count, **med, "ratio": med["wall_app"] / med["wall_floor"],
+            "cpu_ratio": med["cpu_app"] / med["cpu_floor"],
+            "pair_ratios": [a / f for a, f in zip(wall["app"], wall["floor"])], "wall": wall, "cpu": cpu}
 
 
 def main() -> None:
@@ -142,14 +156,16 @@ def main() -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
     print()
-    print(f"Synthesis wall time, median of {args.pairs} interleaved pairs (whole process, CDK_OUTDIR=tmp)")
-    print(f"{'N':>4}  {'app.py s':>9}  {'floor s':>8}  {'app/floor':>9}  {'extra ms/N':>11}  target <= {TARGET_RATIO}")
+    print(f"Synthesis time, median of {args.pairs} interleaved pairs (whole process incl. its node child; "
+          f"CDK_OUTDIR = fresh temp dir)")
+    print(f"{'N':>4}  {'app wall s':>10}  {'floor wall s':>12}  {'app/floor':>9}  {'extra ms/N':>10}  "
+          f"{'app CPU s':>9}  {'floor CPU s':>11}  {'CPU ratio':>9}  target wall ratio <= {TARGET_RATIO}")
     for row in rows:
         verdict = "ok" if row["ratio"] <= TARGET_RATIO else "OVER"
-        per_stack = (row["app"] - row["floor"]) / row["n"] * 1000
-        print(f"{row['n']:>4}  {row['app']:9.2f}  {row['floor']:8.2f}  {row['ratio']:9.2f}  "
-              f"{per_stack:+10.0f}   {verdict}")
-    print("(extra ms/N: (app - floor) / N, what each endpoint costs above the floor)")
+        per_stack = (row["wall_app"] - row["wall_floor"]) / row["n"] * 1000
+        print(f"{row['n']:>4}  {row['wall_app']:10.2f}  {row['wall_floor']:12.2f}  {row['ratio']:9.2f}  "
+              f"{per_stack:+10.0f}  {row['cpu_app']:9.2f}  {row['cpu_floor']:11.2f}  {row['cpu_ratio']:9.2f}  {verdict}")
+    print("extra ms/N: (app - floor) wall time / N. CPU: user + sys of python and node, less sensitive to other load.")
     if args.json_path:
         Path(args.json_path).write_text(json.dumps(rows, indent=2) + "\n")
 

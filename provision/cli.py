@@ -103,22 +103,18 @@ def preflight(app: str, stack_name: str, region: str | None, profile: str | None
     aws = Aws(region, profile, pinned_region=stack.region)
     report = run_preflight(aws, stack)
     out = console()
-    table = Table(title=f"preflight {stack.stack_name} in {report.region} (account {report.account})", show_lines=False)
-    table.add_column("check")
-    table.add_column("result")
-    table.add_column("detail", overflow="fold")
+    out.print(f"[bold]preflight {escape(stack.stack_name)} in {report.region} (account {report.account})[/]")
     for check, detail in report.passed:
-        table.add_row(check, "[green]ok[/]", escape(detail))
+        out.print(f"  [green]ok[/]       {check:<10} {escape(detail)}")
     for problem in report.problems:
-        table.add_row(problem.check, "[red]problem[/]", escape(problem.message))
-    out.print(table)
+        out.print(f"  [red]problem[/]  {problem.check:<10} {escape(problem.message)}")
     for note in report.notes:
-        out.print(f"note: {escape(note)}")
+        out.print(f"  note     {escape(note)}")
     if report.problems:
         out.print(f"[bold red]{len(report.problems)} problem(s):[/]")
         for number, problem in enumerate(report.problems, 1):
-            out.print(f"{number}. [{escape(problem.check)}] {escape(problem.message)}")
-            out.print(f"   fix: {escape(problem.fix)}")
+            out.print(f"{number}. [{problem.check}] {problem.message}", markup=False)
+            out.print(f"   fix: {problem.fix}", markup=False)
         raise OperationFailed()
     out.print("[bold green]preflight passed[/]")
 

@@ -225,7 +225,7 @@ def print_changes(console: Console, name: str, change_type: str, changes: list[d
         rc = change.get("ResourceChange", {})
         replacement = " (replacement)" if rc.get("Replacement") == "True" else ""
         console.print(
-            f"  {rc.get('Action', '?'):<7} {rc.get('ResourceType', ''):<40} {rc.get('LogicalResourceId', '')}{replacement}",
+            f"  {rc.get('Action', '?'):<7} {rc.get('ResourceType', ''):<44} {rc.get('LogicalResourceId', '')}{replacement}",
             soft_wrap=True, markup=False,
         )
 

@@ -69,7 +69,7 @@ def event_line(event: dict[str, Any]) -> str:
     stamp = event.get("Timestamp")
     when = stamp.strftime("%H:%M:%S") if hasattr(stamp, "strftime") else ""
     reason = event.get("ResourceStatusReason") or ""
-    text = f"{when} {event.get('ResourceStatus', ''):<28} {event.get('ResourceType', ''):<40} {event.get('LogicalResourceId', '')}"
+    text = f"{when} {event.get('ResourceStatus', ''):<28} {event.get('ResourceType', ''):<44} {event.get('LogicalResourceId', '')}"
     return f"{text}  {reason}".rstrip()
 
 

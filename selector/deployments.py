@@ -295,12 +295,13 @@ def _from_validation(error: ValidationError, names: list[str]) -> SelectorError:
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader whose scalar conversions (2001-02-30, !!int abc, 5000 digits) fail as YAML errors with a line."""
+    """SafeLoader whose scalar conversions (2001-02-30, !!int abc, 5000 digits, !!timestamp x) fail as YAML errors
+    with a line, instead of the ValueError/AttributeError PyYAML's constructors raise."""
 
     def construct_object(self, node, deep=False):
         try:
             return super().construct_object(node, deep)
-        except (ValueError, OverflowError) as exc:
+        except (ValueError, OverflowError, TypeError, AttributeError) as exc:
             tag = node.tag.rsplit(":", 1)[-1]
             raise yaml.constructor.ConstructorError(
                 None, None, f"{str(node.value)[:80]!r} is not a valid {tag}: {str(exc).split(';')[0]}; "

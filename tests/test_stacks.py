@@ -46,7 +46,7 @@ def test_one_stack_per_endpoint(coverage):
 def test_core_resources(coverage, stack):
     t = coverage[stack]
     for kind in ("AWS::SageMaker::Model", "AWS::SageMaker::EndpointConfig", "AWS::SageMaker::Endpoint",
-                 "AWS::IAM::Role", "AWS::IAM::Policy"):
+                 "AWS::IAM::Role", "AWS::IAM::ManagedPolicy"):
         t.resource_count_is(kind, 1)
     t.has_resource_properties("AWS::SageMaker::Endpoint", {"EndpointName": stack.removeprefix("lmi-")})
 
@@ -102,7 +102,7 @@ def test_timeouts_sized_from_model(coverage):
 def test_role_is_least_privilege(coverage):
     t = coverage["lmi-vllm-g5"]
     t.has_resource_properties("AWS::IAM::Role", {"ManagedPolicyArns": Match.absent()})
-    statements = next(iter(t.find_resources("AWS::IAM::Policy").values()))["Properties"]["PolicyDocument"]["Statement"]
+    statements = next(iter(t.find_resources("AWS::IAM::ManagedPolicy").values()))["Properties"]["PolicyDocument"]["Statement"]
     by_sid = {s["Sid"]: s for s in statements}
     assert set(by_sid) == {"PullLmiImage", "EcrLogin", "EndpointLogs", "EndpointMetrics", "ReadServingProperties"}
     assert "repository/djl-inference" in json.dumps(by_sid["PullLmiImage"]["Resource"])
@@ -134,7 +134,7 @@ def test_environment_delivery_and_private_model(coverage):
                                                 "InitialSamplingPercentage": 20}),
     })
     assert variant(t)["InitialInstanceCount"] == 2
-    policy = json.dumps(t.find_resources("AWS::IAM::Policy"))
+    policy = json.dumps(t.find_resources("AWS::IAM::ManagedPolicy"))
     assert "example-models" in policy and "llama-2-13b/*" in policy and "kms:Decrypt" in policy
     assert t.to_json().get("Resources") and "Parameters" in t.to_json()
 
@@ -150,7 +150,7 @@ def test_hf_token_from_secrets_manager(coverage):
     t = coverage["lmi-gated-hub"]
     token = container(t)["Environment"]["HF_TOKEN"]
     assert "resolve:secretsmanager:arn:aws:secretsmanager" in json.dumps(token)
-    assert "secretsmanager:GetSecretValue" in json.dumps(t.find_resources("AWS::IAM::Policy"))
+    assert "secretsmanager:GetSecretValue" in json.dumps(t.find_resources("AWS::IAM::ManagedPolicy"))
     t.resource_count_is("AWS::CloudWatch::Alarm", 0)
 
 
