@@ -6,7 +6,7 @@ Loading is cached per process: `plan`, `resolve()` and a 50-stack synth read eac
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -140,6 +140,11 @@ class Catalog:
         return tuple(sorted(self.images.registries))
 
 
+def _from_data(cls: type, name: str, raw: dict[str, Any]) -> Any:
+    """A catalog dataclass from its JSON entry: the fields it declares, nothing else (sources stay in data)."""
+    return cls(name=name, **{f.name: raw[f.name] for f in fields(cls) if f.name != "name"})
+
+
 def _backend(name: str, raw: dict[str, Any]) -> Backend:
     return Backend(
         name=name,
@@ -192,20 +197,7 @@ def load_catalog() -> Catalog:
     return Catalog(
         backends={name: _backend(name, raw) for name, raw in backends_raw["backends"].items()},
         instances={
-            name: Instance(
-                name=name,
-                family=r["family"],
-                accelerator=r["accelerator"],
-                accelerator_kind=r["accelerator_kind"],
-                accelerators=r["accelerators"],
-                accelerator_memory_gib=r["accelerator_memory_gib"],
-                compute_capability=r["compute_capability"],
-                neuron_cores=r["neuron_cores"],
-                vcpu=r["vcpu"],
-                host_memory_gib=r["host_memory_gib"],
-                local_nvme=r["local_nvme"],
-                hourly_usd=r["hourly_usd"],
-            )
+            name: _from_data(Instance, name, r)
             for name, r in instances_raw.items()
         },
         methods={

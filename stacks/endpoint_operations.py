@@ -24,41 +24,33 @@ class EndpointAlarms(Construct):
                  settings: Alarms) -> None:
         super().__init__(scope, construct_id)
         dims = {"EndpointName": endpoint_name, "VariantName": variant_name}
-        self.alarms: list[cloudwatch.Alarm] = [
-            cloudwatch.Alarm(
-                self, "Errors5xx",
-                alarm_name=f"{endpoint_name}-5xx-errors",
-                alarm_description=f"{endpoint_name}: Invocation5XXErrors >= {settings.error_5xx_threshold} in 5 minutes",
-                metric=cloudwatch.Metric(namespace="AWS/SageMaker", metric_name="Invocation5XXErrors",
-                                         dimensions_map=dims, statistic="Sum", period=PERIOD),
-                threshold=settings.error_5xx_threshold, evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            ),
-            cloudwatch.Alarm(
-                self, "LatencyP90",
-                alarm_name=f"{endpoint_name}-model-latency-p90",
-                alarm_description=f"{endpoint_name}: ModelLatency p90 above {settings.latency_p90_ms} ms for 15 minutes",
-                metric=cloudwatch.Metric(namespace="AWS/SageMaker", metric_name="ModelLatency",
-                                         dimensions_map=dims, statistic="p90", period=PERIOD),
-                threshold=settings.latency_p90_ms * MICROSECONDS_PER_MS, evaluation_periods=3,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            ),
+        at_least = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+        above = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
+        # (id, name suffix, description, namespace, metric, statistic, threshold, periods, comparison)
+        specs = [
+            ("Errors5xx", "5xx-errors", f"Invocation5XXErrors >= {settings.error_5xx_threshold} in 5 minutes",
+             "AWS/SageMaker", "Invocation5XXErrors", "Sum", settings.error_5xx_threshold, 1, at_least),
+            ("LatencyP90", "model-latency-p90", f"ModelLatency p90 above {settings.latency_p90_ms} ms for 15 minutes",
+             "AWS/SageMaker", "ModelLatency", "p90", settings.latency_p90_ms * MICROSECONDS_PER_MS, 3, above),
         ]
         if plan.accelerator_kind == "nvidia":
             # GPUMemoryUtilization sums over GPUs: 100% per GPU, so the ceiling scales with their count.
-            self.alarms.append(cloudwatch.Alarm(
-                self, "GpuMemory",
-                alarm_name=f"{endpoint_name}-gpu-memory",
-                alarm_description=f"{endpoint_name}: GPU memory above {settings.gpu_memory_percent}% of "
-                                  f"{plan.devices} GPUs for 15 minutes",
-                metric=cloudwatch.Metric(namespace="/aws/sagemaker/Endpoints", metric_name="GPUMemoryUtilization",
-                                         dimensions_map=dims, statistic="Average", period=PERIOD),
-                threshold=settings.gpu_memory_percent * plan.devices, evaluation_periods=3,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            specs.append(("GpuMemory", "gpu-memory",
+                          f"GPU memory above {settings.gpu_memory_percent}% of {plan.devices} GPUs for 15 minutes",
+                          "/aws/sagemaker/Endpoints", "GPUMemoryUtilization", "Average",
+                          settings.gpu_memory_percent * plan.devices, 3, above))
+        self.alarms: list[cloudwatch.Alarm] = [
+            cloudwatch.Alarm(
+                self, alarm_id,
+                alarm_name=f"{endpoint_name}-{suffix}",
+                alarm_description=f"{endpoint_name}: {description}",
+                metric=cloudwatch.Metric(namespace=namespace, metric_name=metric, dimensions_map=dims,
+                                         statistic=statistic, period=PERIOD),
+                threshold=threshold, evaluation_periods=periods, comparison_operator=comparison,
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            ))
+            )
+            for alarm_id, suffix, description, namespace, metric, statistic, threshold, periods, comparison in specs
+        ]
         if settings.sns_topic_arn:
             topic = sns.Topic.from_topic_arn(self, "Topic", settings.sns_topic_arn)
             for alarm in self.alarms:
