@@ -26,6 +26,8 @@ TRAFFIC_SUFFIX = {"even": "-even", "uneven": "-uneven"}
 HF_TOKEN = re.compile(r"(?<![A-Za-z0-9])hf_[A-Za-z0-9]{20,}")
 ARN = r"^arn:aws[a-z-]*:{service}:[a-z0-9-]*:(\d{{12}})?:.+$"
 OPTION_KEY = re.compile(r"^(option\.[A-Za-z0-9_.]+|job_queue_size|batch_size|max_batch_delay|minWorkers|maxWorkers)$")
+# A line break in anything that lands in serving.properties would start a new key=value line there.
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class Strict(BaseModel):
@@ -134,9 +136,29 @@ class Deployment(Strict):
     @field_validator("options")
     @classmethod
     def _option_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for key in value:
-            if not OPTION_KEY.match(key):
+        for key, item in value.items():
+            if not OPTION_KEY.fullmatch(key):
                 raise ValueError(f"{key!r} is not an LMI serving.properties key (expected option.<name>)")
+            if isinstance(item, str) and CONTROL.search(item):
+                raise ValueError(f"the value of {key} contains a line break or control character "
+                                 "(it would add lines to serving.properties)")
+        return value
+
+    @field_validator("model", "model_config_path", "revision")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        if value is not None and CONTROL.search(value):
+            raise ValueError("contains a line break or control character")
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, item in value.items():
+            if not 1 <= len(key) <= 128 or len(item) > 256 or CONTROL.search(key + item):
+                raise ValueError(f"tag {key!r}: keys are 1-128 characters, values at most 256, on one line")
+            if key.lower().startswith("aws:"):
+                raise ValueError(f"tag {key!r}: the aws: prefix is reserved for AWS")
         return value
 
     @model_validator(mode="after")
@@ -249,8 +271,10 @@ def _location(loc: tuple, names: list[str]) -> str:
         if isinstance(part, int) and i > 0 and loc[i - 1] == "deployments":
             label = names[part] if part < len(names) and names[part] else str(part)
             parts[-1] = f"deployments[{label}]"
-        elif isinstance(part, int):
+        elif isinstance(part, int) and parts:
             parts[-1] = f"{parts[-1]}[{part}]"
+        elif isinstance(part, int):
+            parts.append(f"[{part}]")  # a number used as a top-level key
         elif part in ("literal['even','uneven']", "list[literal['even','uneven']]") or "[" in str(part):
             continue
         elif i >= 2 and loc[i - 2] == "options" and part in ("str", "int", "float", "bool"):

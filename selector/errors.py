@@ -20,7 +20,8 @@ class SelectorError(Exception):
         shown = value_text(self.value)
         text = f"{self.field} = {shown}: {self.problem.rstrip('.')}."
         if self.hint:
-            text += f" {self.hint.rstrip('.')}."
+            hint = self.hint.rstrip(". ")
+            text += f" {hint}" + ("" if hint.endswith(("?", "!")) else ".")
         return " ".join(text.split())
 
 

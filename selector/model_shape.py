@@ -26,6 +26,16 @@ PREQUANTIZED_METHODS = {"awq": "awq", "gptq": "gptq", "fp8": "fp8", "fbgemm_fp8"
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2}
 
 
+# config.json keys the shape is computed from: whole numbers (counts and sizes), mappings, flags.
+POSITIVE_KEYS = (*LAYER_KEYS, *HIDDEN_KEYS, *HEAD_KEYS, *FFN_KEYS, *POSITION_KEYS, "vocab_size", "padded_vocab_size",
+                 "num_key_value_heads", "num_kv_heads", "head_dim", "d_kv", "num_decoder_layers", "num_local_experts")
+MAPPING_KEYS = ("quantization_config", "ffn_config", "attn_config")
+NESTED_POSITIVE_KEYS = {"quantization_config": ("bits", "w_bit", "group_size", "q_group_size"),
+                        "ffn_config": ("moe_num_experts", "ffn_hidden_size"), "attn_config": ("kv_n_heads",)}
+MAX_CONFIG_NUMBER = 2**40  # far above any real model; keeps the memory arithmetic within float range
+
+
+
 @dataclass(frozen=True)
 class ModelShape:
     model_id: str
@@ -101,6 +111,65 @@ class ModelShape:
         return self.total_params() * DTYPE_BYTES.get(self.checkpoint_dtype, 2)
 
 
+def _bad(source: str, key: str, value: Any, what: str) -> SelectorError:
+    return SelectorError(f"model config {key}", value, f"{source} must give {what} here",
+                         "Use the config.json saved with the model weights")
+
+
+def check_names(config: dict[str, Any], source: str) -> None:
+    """architectures and model_type identify the layout; they must be a list of names and a name."""
+    architectures = config.get("architectures")
+    if architectures is not None and not (
+        isinstance(architectures, list) and architectures and all(isinstance(a, str) and a for a in architectures)
+    ):
+        raise _bad(source, "architectures", architectures, "a non-empty list of class names (e.g. [LlamaForCausalLM])")
+    if config.get("model_type") is not None and not isinstance(config["model_type"], str):
+        raise _bad(source, "model_type", config["model_type"], "a string (e.g. llama)")
+
+
+def check_config(config: dict[str, Any], source: str) -> None:
+    """A config must hold the types the shape is computed from: a string or 0 there is no model, and
+    nonsense must surface as one SelectorError naming the key, never as a crash deeper down."""
+    def bad(key: str, value: Any, what: str) -> SelectorError:
+        return _bad(source, key, value, what)
+
+    for key in MAPPING_KEYS:
+        if config.get(key) and not isinstance(config[key], dict):
+            raise bad(key, config[key], "a JSON object")
+    checks = [(key, config.get(key)) for key in POSITIVE_KEYS]
+    checks += [(f"{parent}.{key}", config[parent].get(key))
+               for parent, keys in NESTED_POSITIVE_KEYS.items() if config.get(parent) for key in keys]
+    for key, value in checks:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or not 0 <= value <= MAX_CONFIG_NUMBER):
+            raise bad(key, value, f"a whole number from 0 to {MAX_CONFIG_NUMBER}")
+    first = {}
+    for keys in (LAYER_KEYS, HIDDEN_KEYS, HEAD_KEYS, FFN_KEYS, ("vocab_size", "padded_vocab_size")):
+        first[keys[0]] = next((config[k] for k in keys if config.get(k) is not None), None)
+        if first[keys[0]] == 0 or (first[keys[0]] is None and keys[0] == "vocab_size"):
+            raise SelectorError(f"model config {keys[0]}", first[keys[0]],
+                                f"{source} needs a positive {' or '.join(keys)}",
+                                "Use the config.json saved with the model weights")
+    heads, hidden = first[HEAD_KEYS[0]], first[HIDDEN_KEYS[0]]
+    if heads and hidden and hidden < heads and not (config.get("head_dim") or config.get("d_kv")):
+        raise bad(HIDDEN_KEYS[0], hidden, f"at least the {heads} attention heads (each head needs a width)")
+    for key in ("num_key_value_heads", "num_kv_heads"):
+        if heads and config.get(key) and heads % config[key]:
+            raise bad(key, config[key], f"a divisor of the {heads} attention heads")
+    if "expansion_ratio" in config and (config["expansion_ratio"] is not None or first[FFN_KEYS[0]] is None) and (
+        isinstance(config["expansion_ratio"], bool) or not isinstance(config["expansion_ratio"], (int, float))
+        or not 0 < config["expansion_ratio"] < 1e6
+    ):
+        raise bad("expansion_ratio", config["expansion_ratio"], "a positive number")
+    groups = (config.get("quantization_config") or {}).get("config_groups")
+    if groups and not (isinstance(groups, dict) and all(
+            isinstance(g, dict) and isinstance(g.get("weights", {}), dict) for g in groups.values())):
+        raise bad("quantization_config.config_groups", "{...}", "an object of {weights: {...}} groups")
+    for key in ("tie_word_embeddings", "is_encoder_decoder", "multi_query", "new_decoder_architecture"):
+        if config.get(key) is not None and not isinstance(config[key], bool):
+            raise bad(key, config[key], "true or false")
+
+
 def _first(config: dict[str, Any], keys: tuple[str, ...]) -> Any:
     for key in keys:
         if config.get(key) is not None:
@@ -167,12 +236,14 @@ def shape_from_config(
     if not architectures or not model_type:
         missing = "architectures" if not architectures else "model_type"
         raise SelectorError(f"model config {missing}", None, f"{source} has no '{missing}' key", "Use the config.json saved with the model weights")
+    check_names(config, source)
     traits = types.get(model_type)
     if traits is None:
         raise SelectorError(
             "model_type", model_type, f"the selector does not know the layout of this model type ({source})",
             f"Known model types: {one_of(sorted(types), 40)}",
         )
+    check_config(config, source)
 
     def need(keys: tuple[str, ...], what: str) -> Any:
         value = _first(config, keys)
@@ -242,10 +313,18 @@ def catalog_entry(model_id: str) -> dict[str, Any] | None:
 
 def load_model(model: str, model_config: str | None = None) -> ModelShape:
     """Resolve `model` (catalog id, path to config.json, or S3/hub id with a local `model_config`)."""
+    for field, value in (("model_config", model_config), ("model", model)):
+        if value and "\0" in value:
+            raise SelectorError(field, value, "contains a NUL character, so it is neither a path nor a model id")
     if model_config:
         return _from_file(Path(model_config), model, "model_config")
     path = Path(model)
-    if path.suffix == ".json" or (path.is_dir() and (path / "config.json").is_file()):
+    try:
+        is_model_dir = path.is_dir() and (path / "config.json").is_file()
+    except OSError as exc:
+        raise SelectorError("model", model, f"is not a usable path ({exc.strerror or exc})",
+                            "Give a catalog id (python -m selector catalog models) or a path to a config.json") from None
+    if path.suffix == ".json" or is_model_dir:
         return _from_file(path / "config.json" if path.is_dir() else path, str(path), "model")
     entry = catalog_entry(model)
     if entry is not None:
@@ -266,6 +345,9 @@ def _from_file(path: Path, model_id: str, field: str) -> ModelShape:
         raise SelectorError(field, str(path), "no such file", "Point it at the config.json saved with the model") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SelectorError(field, str(path), f"cannot be read as JSON ({exc})") from None
+    except (ValueError, RecursionError) as exc:  # a 5000-digit number, nesting deeper than the parser goes
+        reason = "it is nested too deeply" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
+        raise SelectorError(field, str(path), f"cannot be read as JSON ({reason})") from None
     if not isinstance(config, dict):
         raise SelectorError(field, str(path), "is not a JSON object like a Hugging Face config.json")
     return shape_from_config(config, model_id, str(path))

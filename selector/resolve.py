@@ -29,7 +29,7 @@ def resolve(request: Request, catalog: Catalog | None = None) -> Plan:
     catalog = catalog or load_catalog()
     validate_request(request, catalog)
     shape = load_model(request.model, request.model_config)
-    validate_against_model(request, shape)
+    validate_against_model(request, shape, catalog)
     lengths = decide_lengths(request, shape, catalog)
     min_concurrency = request.min_concurrency or catalog.runtime["default_min_concurrency"]
     candidates = enumerate_candidates(request, shape, catalog)
