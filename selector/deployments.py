@@ -66,20 +66,13 @@ class Vpc(Strict):
     subnet_ids: list[str] = Field(..., min_length=1)
     security_group_ids: list[str] = Field(..., min_length=1)
 
-    @field_validator("subnet_ids")
+    @field_validator("subnet_ids", "security_group_ids")
     @classmethod
-    def _subnets(cls, value: list[str]) -> list[str]:
+    def _ids(cls, value: list[str], info) -> list[str]:
+        prefix, what = ("subnet", "subnet id") if info.field_name == "subnet_ids" else ("sg", "security group id")
         for item in value:
-            if not re.fullmatch(r"subnet-[0-9a-f]{8,17}", item):
-                raise ValueError(f"{item!r} is not a subnet id (subnet-0123abcd...)")
-        return value
-
-    @field_validator("security_group_ids")
-    @classmethod
-    def _groups(cls, value: list[str]) -> list[str]:
-        for item in value:
-            if not re.fullmatch(r"sg-[0-9a-f]{8,17}", item):
-                raise ValueError(f"{item!r} is not a security group id (sg-0123abcd...)")
+            if not re.fullmatch(rf"{prefix}-[0-9a-f]{{8,17}}", item):
+                raise ValueError(f"{item!r} is not a {what} ({prefix}-0123abcd...)")
         return value
 
 
