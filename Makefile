@@ -67,3 +67,10 @@ bench: $(VENV)/.dev node_modules/.installed
 
 clean:
 	rm -rf cdk.out .pytest_cache
+
+# Laptop workflow without an AWS account: synthesize, then deploy every stack with the real CDK CLI into a
+# local moto cloud, check every endpoint is InService, `python -m provision verify` one, and destroy all
+# (tests/provision/deploy_local.py, also run by the test suite). KEEP=1 leaves it up until Ctrl-C.
+.PHONY: deploy-local
+deploy-local: synth $(VENV)/.dev
+	$(PY) tests/provision/deploy_local.py --app cdk.out $(if $(KEEP),--keep,)

@@ -6,6 +6,7 @@ botocore >= 1.31 itself, which is how the tests point every client at a local mo
 """
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from typing import Any
 
@@ -40,7 +41,8 @@ class Aws:
                 f"(its template names {pinned_region} resources). Drop --region, or change the deployment's "
                 "region and synthesize again."
             )
-        self.region = region or pinned_region or self.session.region_name
+        # botocore reads AWS_DEFAULT_REGION only; the CDK CLI and the other SDKs also read AWS_REGION.
+        self.region = region or pinned_region or self.session.region_name or os.environ.get("AWS_REGION")
         if not self.region:
             raise UserError(
                 "no AWS region is configured and the stack is region-agnostic. Pass --region, or set "

@@ -44,9 +44,6 @@ def deploy(aws: Aws, stack: StackArtifact, console: Console, options: Options) -
             "passes none. Give them defaults, or deploy with `npx cdk deploy --parameters`."
         )
     require_bootstrap(aws, stack)
-    published = publish_assets(aws, stack, console)
-    template_args = template_source(aws, stack, published)
-
     cfn = aws.client("cloudformation")
     existing = describe_stack(cfn, stack.stack_name)
     if existing and existing["StackStatus"] == "ROLLBACK_COMPLETE":
@@ -62,6 +59,8 @@ def deploy(aws: Aws, stack: StackArtifact, console: Console, options: Options) -
             "to finish (or cancel it in the CloudFormation console) and retry."
         )
     change_type = "UPDATE" if existing and existing["StackStatus"] != "REVIEW_IN_PROGRESS" else "CREATE"
+    published = publish_assets(aws, stack, console)
+    template_args = template_source(aws, stack, published)
 
     change_set_name = f"provision-{time.strftime('%Y%m%dT%H%M%S')}"
     try:
@@ -80,6 +79,10 @@ def deploy(aws: Aws, stack: StackArtifact, console: Console, options: Options) -
             return
         raise
     change_set = wait_for_change_set(cfn, created["Id"], options)
+    if change_set["Status"] not in ("CREATE_COMPLETE", "FAILED"):
+        console.print(f"[bold red]{stack.stack_name}: change set still {change_set['Status']} after 10 minutes;[/] "
+                      "check the CloudFormation console")
+        raise OperationFailed()
     if change_set["Status"] == "FAILED":
         reason = change_set.get("StatusReason", "")
         cfn.delete_change_set(ChangeSetName=created["Id"])
@@ -110,6 +113,8 @@ def deploy(aws: Aws, stack: StackArtifact, console: Console, options: Options) -
         options.poll_seconds, options.timeout_seconds,
     )
     if status in SUCCESS:
+        if change_type == "CREATE" and stack.termination_protection:
+            cfn.update_termination_protection(EnableTerminationProtection=True, StackName=created["StackId"])
         console.print(f"[bold green]{stack.stack_name}: {status}[/]")
         print_outputs(console, cfn, created["StackId"])
         return
@@ -214,7 +219,6 @@ def wait_for_change_set(cfn: Any, change_set_id: str, options: Options) -> dict[
     while True:
         change_set = cfn.describe_change_set(ChangeSetName=change_set_id)
         if change_set["Status"] in ("CREATE_COMPLETE", "FAILED") or time.monotonic() > deadline:
-            # later pages only matter for listing; the first holds the status
             return change_set
         time.sleep(min(options.poll_seconds, 2.0))
 

@@ -156,10 +156,12 @@ def check_bootstrap(report: Report, aws: Aws, stack: StackArtifact) -> None:
             )
             return
         report.ok("bootstrap", f"{parameter} = {value} (needs >= {required})")
-    buckets = sorted({aws.substitute(d.bucket_name, d.region) for a in stack.file_assets() for d in a.destinations})
-    for bucket in buckets:
+    buckets = sorted({
+        (aws.substitute(d.bucket_name, d.region), d.region or aws.region) for a in stack.file_assets() for d in a.destinations
+    })
+    for bucket, region in buckets:
         try:
-            aws.client("s3").head_bucket(Bucket=bucket)
+            aws.client("s3", region).head_bucket(Bucket=bucket)
         except ClientError as error:
             if is_access_denied(error) or error_code(error) in ("403", "Forbidden"):
                 report.fail("bootstrap", f"assets bucket {bucket} exists but these credentials cannot use it",

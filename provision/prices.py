@@ -2,7 +2,8 @@
 
 The selector ranks instances by `hourly_usd`, and list prices drift; this is the one writer of that file
 so a refresh is a reviewable one-line-per-instance diff (canonical JSON, sorted keys). Prices are for
-real-time inference ("Hosting") in the file's `price_region`, on-demand, USD per hour.
+real-time inference ("Hosting") in the file's `price_region`, on-demand, USD per hour. A `price_note`
+(e.g. "UNCONFIRMED: ...") is dropped once the Price List API has confirmed that instance's price.
 """
 from __future__ import annotations
 
@@ -94,6 +95,7 @@ def refresh_prices(pricing: Any, path: Path, today: date | None = None) -> Refre
         if instance.get("hourly_usd") != price:
             changes.append((name, instance.get("hourly_usd"), price))
         instance["hourly_usd"] = price
+        instance.pop("price_note", None)
     if errors:
         raise PriceLookupError("; ".join(errors))
     stamp = (today or date.today()).isoformat()

@@ -12,20 +12,11 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import boto3
 import pytest
-from botocore.stub import Stubber
-from click.testing import CliRunner, Result
 
 from moto_cloud import MotoCloud, moto_fixes
-from provision.aws import Aws
-from provision.cli import cli
-
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
-FAST = ["--poll-seconds", "0.05"]
+from provision_testkit import HERE, ROOT, aws_env
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -64,14 +55,6 @@ def moto_server() -> Iterator[MotoCloud]:
     server.stop()
 
 
-def aws_env(monkeypatch: pytest.MonkeyPatch, values: dict[str, str]) -> None:
-    for key in list(os.environ):
-        if key.startswith("AWS_"):
-            monkeypatch.delenv(key)
-    for key, value in values.items():
-        monkeypatch.setenv(key, value)
-
-
 @pytest.fixture
 def cloud(moto_server: MotoCloud, monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoCloud]:
     """A fresh, CDK-bootstrapped (us-east-1, us-west-2) local account; boto3 pointed at it via AWS_ENDPOINT_URL."""
@@ -80,33 +63,3 @@ def cloud(moto_server: MotoCloud, monkeypatch: pytest.MonkeyPatch) -> Iterator[M
         moto_server.bootstrap("us-east-1", "us-west-2")
         aws_env(monkeypatch, moto_server.env("us-east-1"))
         yield moto_server
-
-
-def run(*args: str) -> Result:
-    """`python -m provision ARGS` in-process; asserts the no-traceback contract on every exit."""
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=True)
-    if result.exit_code != 0:
-        assert isinstance(result.exception, SystemExit), f"unhandled exception: {result.exception!r}\n{result.output}"
-    assert "Traceback" not in result.output
-    return result
-
-
-def stubbed_client(service: str, region: str = "us-east-1") -> tuple[Any, Stubber]:
-    client = boto3.client(
-        service, region_name=region, aws_access_key_id="x", aws_secret_access_key="x", endpoint_url=None
-    )
-    stubber = Stubber(client)
-    stubber.activate()
-    return client, stubber
-
-
-def use_clients(monkeypatch: pytest.MonkeyPatch, **clients: Any) -> None:
-    """Make provision's Aws.client return the given (stubbed) clients for those services, keyed by service
-    name with '-' written as '_' (service_quotas=...)."""
-    original = Aws.client
-    by_service = {name.replace("_", "-"): client for name, client in clients.items()}
-
-    def client(self: Aws, service: str, region: str | None = None) -> Any:
-        return by_service[service] if service in by_service else original(self, service, region)
-
-    monkeypatch.setattr(Aws, "client", client)

@@ -25,7 +25,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path[:0] = [str(p) for p in (ROOT, HERE) if str(p) not in sys.path]
 
-from moto_cloud import MotoCloud, assets_bucket, moto_fixes  # noqa: E402
+from moto_cloud import MotoCloud, moto_fixes  # noqa: E402
 
 from provision.assembly import load_assembly  # noqa: E402
 from provision.template import endpoint_facts  # noqa: E402

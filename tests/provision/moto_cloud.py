@@ -1,6 +1,6 @@
 """A local AWS for provision tests and `make deploy-local`: a moto server, made faithful where it matters.
 
-moto 5.2.5 differs from CloudFormation/SageMaker in four ways that would make a correct deployment look
+moto 5.2.5 differs from CloudFormation/SageMaker in five ways that would make a correct deployment look
 wrong (or a wrong one look right), so `moto_fixes()` patches them while a test runs:
 
 1. its SageMaker instance-type allow-list is stale (no g5/p4d/p4de/inf2): accept botocore's
@@ -10,7 +10,10 @@ wrong (or a wrong one look right), so `moto_fixes()` patches them while a test r
 3. an update only touches resources whose template text changed, so when an EndpointConfig is replaced
    (it is immutable) the Endpoint keeps pointing at the deleted config: also update resources that Ref or
    GetAtt a modified one, as CloudFormation does;
-4. ExecuteChangeSet never (re)computes stack Outputs: recompute them after the change set is applied.
+4. ExecuteChangeSet never (re)computes stack Outputs: recompute them after the change set is applied;
+5. AWS::IAM::ManagedPolicy has no CloudFormation delete, so the Role it is attached to can never be
+   deleted ("DeleteConflict: Cannot delete entity, must detach all policies first") and every stack
+   delete fails: detach and delete the policy, as CloudFormation does.
 
 It also skips AWS::CloudWatch::Alarm and AWS::ApplicationAutoScaling::* resources (logs "No Moto
 CloudFormation support") and records only stack-level events; tests assert those on the template.
@@ -29,6 +32,7 @@ import boto3
 import botocore.session
 
 ACCOUNT = "123456789012"  # moto's default account
+_INHERITED = object()  # marks a patched attribute the class did not define itself
 BOOTSTRAP_PARAMETER = "/cdk-bootstrap/hnb659fds/version"
 BOOTSTRAP_VERSION = "30"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
@@ -58,9 +62,10 @@ def _references(value: Any) -> set[str]:
 
 @contextlib.contextmanager
 def moto_fixes() -> Iterator[None]:
-    """Apply the four patches described in the module docstring; restore moto on exit."""
+    """Apply the five patches described in the module docstring; restore moto on exit."""
     from moto.cloudformation import models as cfn_models
     from moto.cloudformation import parsing
+    from moto.iam import models as iam_models
     from moto.sagemaker import models as sm_models
 
     enum = set(
@@ -71,6 +76,9 @@ def moto_fixes() -> Iterator[None]:
         (sm_models.FakeEndpoint, "cloudformation_name_type"): sm_models.FakeEndpoint.__dict__["cloudformation_name_type"],
         (parsing.ResourceMap, "build_resource_diff"): parsing.ResourceMap.__dict__["build_resource_diff"],
         (cfn_models.ChangeSet, "apply"): cfn_models.ChangeSet.__dict__["apply"],
+        (iam_models.ManagedPolicy, "delete_from_cloudformation_json"): iam_models.ManagedPolicy.__dict__.get(
+            "delete_from_cloudformation_json", _INHERITED
+        ),
     }
     validate = originals[(sm_models.FakeEndpointConfig, "validate_instance_type")]
     diff = originals[(parsing.ResourceMap, "build_resource_diff")]
@@ -104,7 +112,19 @@ def moto_fixes() -> Iterator[None]:
         stack.output_map = stack._create_output_map()
         stack.description = stack.template_dict.get("Description")
 
+    def delete_managed_policy(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str) -> None:
+        iam = iam_models.iam_backends[account_id][iam_models.get_partition(region_name)]
+        policy = iam.managed_policies.get(resource_name)  # the physical id is the policy ARN
+        if policy is None:
+            return
+        for owners in (iam.roles.values(), iam.users.values(), iam.groups.values()):
+            for owner in owners:
+                if policy.arn in owner.managed_policies:
+                    policy.detach_from(owner)
+        iam.delete_policy(policy.arn)
+
     sm_models.FakeEndpointConfig.validate_instance_type = validate_instance_type
+    iam_models.ManagedPolicy.delete_from_cloudformation_json = classmethod(delete_managed_policy)
     sm_models.FakeEndpoint.cloudformation_name_type = staticmethod(lambda: "EndpointName")
     parsing.ResourceMap.build_resource_diff = build_resource_diff
     cfn_models.ChangeSet.apply = apply_with_outputs
@@ -112,7 +132,10 @@ def moto_fixes() -> Iterator[None]:
         yield
     finally:
         for (owner, attribute), original in originals.items():
-            setattr(owner, attribute, original)
+            if original is _INHERITED:
+                delattr(owner, attribute)
+            else:
+                setattr(owner, attribute, original)
 
 
 class MotoCloud:

@@ -10,14 +10,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-from botocore.stub import Stubber
 from rich.console import Console
 
-from conftest import FAST, run, stubbed_client
+from provision_testkit import FAST, run, stubbed_client
 from moto_cloud import assets_bucket
 from provision.aws import Aws
 from provision.progress import EventLog, print_failure, wait_for_stack
+from provision.template import Context, resolve
 
 UNEVEN = "lmi-llama3-8b-uneven"
 ENV_DELIVERY = "lmi-mistral-7b-cost"
@@ -58,12 +57,13 @@ def test_region_agnostic_stack_create_verify_no_change_update_destroy(cloud, ass
     tarball, key = model_asset(assembly_copy, UNEVEN)
     s3 = cloud.client("s3")
     assert s3.get_object(Bucket=assets_bucket("us-east-1"), Key=key)["Body"].read() == tarball.read_bytes()
+    template = json.loads(template_path(assembly_copy, UNEVEN).read_text())
+    (planned,) = resource(template, "AWS::SageMaker::EndpointConfig")["Properties"]["ProductionVariants"]
     (variant,) = endpoint_variants(cloud, "llama3-8b-uneven")
-    assert (variant["InstanceType"], variant["InitialInstanceCount"]) == ("ml.g5.2xlarge", 1)
+    assert (variant["InstanceType"], variant["InitialInstanceCount"]) == (planned["InstanceType"], 1)
     stack = cloud.client("cloudformation").describe_stacks(StackName=UNEVEN)["Stacks"][0]
     assert {"Key": "lmi:model", "Value": "meta-llama/Meta-Llama-3-8B"} in stack["Tags"]
     # moto skips AWS::ApplicationAutoScaling::*: assert the scaling target on the template instead.
-    template = json.loads(template_path(assembly_copy, UNEVEN).read_text())
     target = resource(template, "AWS::ApplicationAutoScaling::ScalableTarget")["Properties"]
     assert target["ResourceId"] == "endpoint/llama3-8b-uneven/variant/AllTraffic" and target["MaxCapacity"] == 4
 
@@ -112,11 +112,15 @@ def test_environment_delivery_stack_deploys_without_model_asset(cloud, assembly)
     template = json.loads(template_path(assembly, ENV_DELIVERY).read_text())
     expected = resource(template, "AWS::SageMaker::Model")["Properties"]["PrimaryContainer"]["Environment"]
     assert container["Environment"] == expected and any(k.startswith("OPTION_") for k in expected)
-    assert "djl-inference:0.29.0-neuronx" in container["Image"]  # resolved through the region CfnMapping
+    image = resource(template, "AWS::SageMaker::Model")["Properties"]["PrimaryContainer"]["Image"]
+    assert "Fn::FindInMap" in json.dumps(image)  # moto resolves the region CfnMapping as provision does
+    assert container["Image"] == resolve(image, template, Context(region="us-east-1"))
+    assert container["Image"].startswith("763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:")
     objects = cloud.client("s3").list_objects_v2(Bucket=assets_bucket("us-east-1")).get("Contents", [])
     assert [o["Key"].endswith(".json") for o in objects] == [True], "only the template is published"
     (variant,) = endpoint_variants(cloud, "mistral-7b-cost")
-    assert variant["InstanceType"] == "ml.inf2.8xlarge"
+    planned = resource(template, "AWS::SageMaker::EndpointConfig")["Properties"]["ProductionVariants"][0]
+    assert variant["InstanceType"] == planned["InstanceType"]
 
     cloud.answer_invocations(ANSWER)
     result = run("verify", "--stack", ENV_DELIVERY)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from conftest import FAST, run, stubbed_client, use_clients
+from provision_testkit import FAST, run, stubbed_client, use_clients
 from provision.assembly import load_assembly
 from provision.preflight import Report, check_images, check_quotas, find_quota
 from provision.template import endpoint_facts
@@ -30,7 +30,7 @@ def quota(instance_type: str, value: float, code: str = "L-ABCD1234") -> dict[st
 
 def other_quotas() -> list[dict[str, Any]]:
     return [quota("ml.g5.2xlarge", 8, "L-TRAIN01") | {"QuotaName": "ml.g5.2xlarge for training job usage"},
-            quota("ml.g5.xlarge", 3, "L-G5XL0001")]
+            quota("ml.m5.large", 3, "L-M5L00001")]
 
 
 def quotas_client(*pages: list[dict[str, Any]]) -> Any:
@@ -52,47 +52,64 @@ def stack_facts(app: Path, name: str) -> tuple[dict[str, Any], Any]:
     return template, endpoint_facts(template)
 
 
+def instance_type(app: Path, name: str) -> str:
+    """The planned instance type (read from the template, so a change of plan does not break these tests)."""
+    (variant,) = stack_facts(app, name)[1].variants
+    return variant.instance_type
+
+
 def test_template_facts_of_the_default_deployments(assembly):
     _, uneven = stack_facts(assembly, UNEVEN)
     (variant,) = uneven.variants
-    assert (variant.instance_type, variant.initial_count, variant.autoscaling_max, variant.needed) == ("ml.g5.2xlarge", 1, 4, 4)
+    # deployments/default.yaml: llama3-8b autoscaling {min: 1, max: 4}
+    assert (variant.initial_count, variant.autoscaling_max, variant.needed) == (1, 4, 4)
+    assert variant.instance_type.startswith("ml.")
     assert uneven.endpoint_names == ["llama3-8b-uneven"]
     assert uneven.images[0].mappings == ("LmiRegistrydjllmi0380",) and not uneven.blue_green
     _, pinned = stack_facts(assembly, PINNED)
     (variant,) = pinned.variants
-    assert (variant.instance_type, variant.needed) == ("ml.g5.48xlarge", 1)
+    assert (variant.autoscaling_max, variant.needed) == (None, 1)
     assert pinned.images[0].mappings == () and pinned.blue_green
 
 
 def test_preflight_passes_when_quota_covers_the_autoscaling_ceiling(cloud, assembly, monkeypatch):
-    use_clients(monkeypatch, service_quotas=quotas_client(other_quotas(), [quota("ml.g5.2xlarge", 4)]))
+    kind = instance_type(assembly, UNEVEN)
+    use_clients(monkeypatch, service_quotas=quotas_client(other_quotas(), [quota(kind, 4)]))
     result = run("preflight", "--app", str(assembly), "--stack", UNEVEN)
     assert result.exit_code == 0, result.output
     assert "preflight passed" in result.stdout
-    assert "ml.g5.2xlarge for endpoint usage: quota 4, this stack needs 4" in result.stdout
+    assert f"{kind} for endpoint usage: quota 4, this stack needs 4" in result.stdout
     assert "763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:" in result.stdout
     assert "/cdk-bootstrap/hnb659fds/version = 30" in result.stdout
 
 
 def test_preflight_reports_every_problem_with_its_fix(cloud, assembly, monkeypatch):
-    use_clients(monkeypatch, service_quotas=quotas_client([quota("ml.g5.2xlarge", 1, "L-G52XL001")]))
+    kind = instance_type(assembly, UNEVEN)
+    use_clients(monkeypatch, service_quotas=quotas_client([quota(kind, 1, "L-G52XL001")]))
     result = run("preflight", "--app", str(assembly), "--stack", UNEVEN, "--region", "eu-west-1")
     assert result.exit_code == 1, result.output
     out = result.stdout
     assert "2 problem(s):" in out
     assert "1. [bootstrap] the account is not CDK-bootstrapped in eu-west-1" in out
     assert "fix: run `npx cdk bootstrap aws://123456789012/eu-west-1` once" in out
-    assert "2. [quota] ml.g5.2xlarge for endpoint usage: quota 1, this stack needs 4 (AllTraffic: 1 initial, autoscaling up to 4)" in out
+    assert f"2. [quota] {kind} for endpoint usage: quota 1, this stack needs 4 (AllTraffic: 1 initial, autoscaling up to 4)" in out
     assert "--quota-code L-G52XL001 --desired-value 4 --region eu-west-1" in out
     assert result.stderr == ""
 
 
 def test_quota_counts_instances_other_endpoints_already_run(cloud, assembly, monkeypatch):
-    assert run("deploy", "--app", str(assembly), "--stack", "lmi-llama3-8b-even", *FAST).exit_code == 0
-    use_clients(monkeypatch, service_quotas=quotas_client([quota("ml.g5.2xlarge", 4)]))
+    kind = instance_type(assembly, UNEVEN)
+    same = [s.stack_name for s in load_assembly(assembly).stacks
+            if s.stack_name != UNEVEN and s.region is None and instance_type(assembly, s.stack_name) == kind]
+    if not same:
+        pytest.skip(f"no other default deployment runs on {kind}")
+    other = same[0]
+    assert run("deploy", "--app", str(assembly), "--stack", other, *FAST).exit_code == 0
+    use_clients(monkeypatch, service_quotas=quotas_client([quota(kind, 4)]))
     result = run("preflight", "--app", str(assembly), "--stack", UNEVEN)
     assert result.exit_code == 1, result.output
-    assert "quota 4, this stack needs 4" in result.stdout and "1 already running (llama3-8b-even 1)" in result.stdout
+    running = other.removeprefix("lmi-")
+    assert "quota 4, this stack needs 4" in result.stdout and f"1 already running ({running} 1)" in result.stdout
     assert "--desired-value 5" in result.stdout
 
 
@@ -115,7 +132,7 @@ def test_missing_quota_means_the_instance_type_is_not_offered(assembly):
     report = Report(UNEVEN, "ap-east-2", "123456789012")
     check_quotas(report, client, sagemaker, facts, "ap-east-2")
     (problem,) = report.problems
-    assert "no Service Quotas entry 'ml.g5.2xlarge for endpoint usage' in ap-east-2" in problem.message
+    assert f"no Service Quotas entry '{instance_type(assembly, UNEVEN)} for endpoint usage' in ap-east-2" in problem.message
     assert "another instance family" in problem.fix
 
 
@@ -154,3 +171,16 @@ def test_image_tag_not_published_in_the_region_is_a_problem():
     check_images(report, template, endpoint_facts(template), region)
     (problem,) = report.problems
     assert f"is not published in {region}" in problem.message
+
+
+def test_preflight_of_the_pinned_region_stack(cloud, assembly, monkeypatch):
+    """No --region: the stack's us-west-2 pin decides where bootstrap, bucket, image and quota are checked."""
+    kind = instance_type(assembly, PINNED)
+    use_clients(monkeypatch, service_quotas=quotas_client([quota(kind, 2)]))
+    result = run("preflight", "--app", str(assembly), "--stack", PINNED)
+    assert result.exit_code == 0, result.output
+    assert "in us-west-2" in result.stdout
+    assert "assets bucket cdk-hnb659fds-assets-123456789012-us-west-2 exists" in result.stdout
+    assert "763104351884.dkr.ecr.us-west-2.amazonaws.com/djl-inference:" in result.stdout
+    assert f"{kind} for endpoint usage: quota 2, this stack needs 1" in result.stdout
+    assert "blue/green updates run the old and new fleets side by side" in result.stdout
