@@ -33,8 +33,11 @@ _CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, user_ag
 class Aws:
     """A boto3 session bound to one region; clients are created on first use and cached."""
 
-    def __init__(self, region: str | None = None, profile: str | None = None, pinned_region: str | None = None):
+    def __init__(self, region: str | None = None, profile: str | None = None, pinned_region: str | None = None,
+                 role_arn: str | None = None):
         self.session = boto3.Session(profile_name=profile, region_name=region)
+        if role_arn:
+            self.session = self._assumed(role_arn, region or pinned_region)
         if region and pinned_region and region != pinned_region:
             raise UserError(
                 f"--region {region} conflicts with the stack, which was synthesized for {pinned_region} "
@@ -49,6 +52,13 @@ class Aws:
                 "AWS_REGION / AWS_DEFAULT_REGION."
             )
         self._clients: dict[tuple[str, str], Any] = {}
+
+    def _assumed(self, role_arn: str, region: str | None) -> boto3.Session:
+        """A session with a role's temporary credentials: how a pipeline account verifies a stage account."""
+        sts = self.session.client("sts", region_name=region or self.session.region_name, config=_CLIENT_CONFIG)
+        creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="lmi-endpoints-provision")["Credentials"]
+        return boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                             aws_session_token=creds["SessionToken"], region_name=region or self.session.region_name)
 
     def client(self, service: str, region: str | None = None) -> Any:
         key = (service, region or self.region)

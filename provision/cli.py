@@ -140,12 +140,14 @@ def deploy(app: str, stack_name: str, region: str | None, profile: str | None, p
 @click.option("--app", default="cdk.out", show_default=True, help="Cloud assembly, only to find a pinned region.")
 @click.option("--prompt", default=None, help="Prompt to send (default: a short question).")
 @click.option("--max-new-tokens", type=int, default=16, show_default=True)
+@click.option("--role-arn", default=None, help="Assume this role first (e.g. a pipeline verifying a stage account).")
 @aws_options
 @handled
-def verify(stack_name: str, app: str, prompt: str | None, max_new_tokens: int, region: str | None, profile: str | None) -> None:
+def verify(stack_name: str, app: str, prompt: str | None, max_new_tokens: int, role_arn: str | None,
+           region: str | None, profile: str | None) -> None:
     from provision.verify import DEFAULT_PROMPT, verify as run_verify
 
-    aws = Aws(region, profile, pinned_region=None if region else pinned_region(app, stack_name))
+    aws = Aws(region, profile, pinned_region=None if region else pinned_region(app, stack_name), role_arn=role_arn)
     run_verify(aws, stack_name, console(), prompt or DEFAULT_PROMPT, max_new_tokens)
 
 

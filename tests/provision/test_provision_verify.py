@@ -79,3 +79,24 @@ def test_endpoint_found_from_resources_when_outputs_are_missing(monkeypatch):
 def test_shape_of():
     assert shape_of([{"generated_text": "abc"}]) == "list[1] of {generated_text: str(3)}"
     assert shape_of({"outputs": [], "n": 1.5}) == "{outputs: list[0], n: float}"
+
+
+def test_role_arn_is_assumed_before_verifying(deployed, monkeypatch):
+    """A pipeline in one account verifies a stage account through the stage's verify role."""
+    import boto3
+
+    assumed = []
+    real_client = boto3.Session.client
+
+    def spying_client(self, service, *args, **kwargs):
+        client = real_client(self, service, *args, **kwargs)
+        if service == "sts":
+            original = client.assume_role
+            client.assume_role = lambda **kw: (assumed.append(kw["RoleArn"]), original(**kw))[1]
+        return client
+
+    monkeypatch.setattr(boto3.Session, "client", spying_client)
+    role = "arn:aws:iam::123456789012:role/lmi-endpoints-verify"
+    result = run("verify", "--stack", STACK, "--role-arn", role)
+    assert result.exit_code == 0, result.output
+    assert assumed == [role]
