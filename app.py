@@ -15,7 +15,6 @@ from selector.errors import SelectorError
 from selector.review import write_report
 from stacks.lmi_endpoint_stack import LmiEndpointStack
 from stacks.nag import register
-from stacks.pipeline_stack import PipelineStack, probe_findings
 
 DEFAULT_DEPLOYMENTS = "deployments/default.yaml"
 
@@ -34,6 +33,8 @@ def build_app(deployments_file: str | None = None, app: cdk.App | None = None) -
             if item.deployment.region or item.deployment.account else None
         LmiEndpointStack(app, item, env=env)
     if parsed.pipeline is not None:
+        from stacks.pipeline_stack import PipelineStack, probe_findings  # CDK Pipelines: imported only when used
+
         PipelineStack(app, parsed, path, probe_findings(parsed, path))
     return app
 

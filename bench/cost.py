@@ -25,6 +25,7 @@ import argparse
 import json
 import math
 import sys
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,13 +103,15 @@ class Case:
 def plan_line(plan: dict) -> str:
     mem = plan["memory"]
     kv = plan["min_concurrency"] * plan["max_model_len"] * mem["kv_bytes_per_token_per_device"]
-    quant = plan["quantization"] if plan["quantization_kind"] != "prequantized" else f"pre-quantized {plan['quantization']}"
+    quant = plan["quantization"]
+    if plan["quantization_kind"] == "prequantized":
+        quant = f"pre-quantized {quant}"
     return (f"{plan['backend']}, {quant}, {plan['instance_type']} TP {plan['tensor_parallel_degree']}: weights "
             f"{gib(mem['weights_per_device_bytes'])}/device + KV {gib(kv)} for {plan['min_concurrency']} x "
             f"{plan['max_model_len']} tokens <= {gib(mem['usable_per_device_bytes'])} usable")
 
 
-def cheaper_reason(plan: dict, reference: str) -> str:
+def cheaper_reason(plan: dict, reference: str) -> tuple[str, str]:
     catalog = load_catalog()
     ref, mine = catalog.instances[reference], catalog.instances[plan["instance_type"]]
     drivers = []
@@ -123,37 +126,49 @@ def cheaper_reason(plan: dict, reference: str) -> str:
             drivers.append("16-bit weights + KV for min_concurrency fit in less accelerator memory than the reference")
         else:
             drivers.append("the same accelerator memory for less (fewer vCPUs / less host RAM, enough to load it)")
-    why = ", and ".join(drivers)
-    return f"{why}; plan {plan_line(plan)}"
+    kinds = []
+    if plan["quantization_kind"] == "runtime":
+        kinds.append("runtime quantization")
+    elif plan["quantization_kind"] == "prequantized":
+        kinds.append("pre-quantized checkpoint")
+    if mine.accelerator_kind == "neuron":
+        kinds.append("Inferentia2")
+    return " + ".join(kinds) or "16-bit on a cheaper GPU instance", f"{', and '.join(drivers)}; plan {plan_line(plan)}"
 
 
-def why_not(plan: dict, instance: str, request: Request) -> str:
-    """Why the plan is not on `instance`: the most telling rejection there, or the ranking."""
+def why_not(plan: dict, instance: str, request: Request) -> tuple[str, str]:
+    """(kind, sentence): why the plan is not on `instance` - the most telling rejection there, or the ranking."""
     rejected = [r for r in plan["rejected"] if r["candidate"].split()[3] == instance]
     labels = {c.label for c in enumerate_candidates(request, load_model(request.model), load_catalog())
               if c.instance.name == instance}
     feasible = sorted(labels - {r["candidate"] for r in rejected})
     if feasible:
-        return (f"{instance} is feasible ({feasible[0]}) but ranked lower: {plan['prefer']} puts "
-                f"{plan['backend']} first for {plan['traffic']} traffic")
+        return "ranking", (f"{instance} is feasible ({feasible[0]}) but ranked lower: {plan['prefer']} puts "
+                           f"{plan['backend']} first for {plan['traffic']} traffic")
     if not rejected:
-        return f"{instance} is not a candidate for this request"
+        return "not a candidate", f"{instance} is not a candidate for this request"
     same = [r for r in rejected if r["candidate"].split()[0] == plan["backend"]] or rejected
     best = max(same, key=lambda r: (RULE_ORDER[r["rule"]], int(r["candidate"].split()[4].removeprefix("TP"))))
-    return f"on {instance}: {best['reason']} ({best['rule']}, {best['candidate']})"
+    kind = best["rule"]
+    if kind == "device_memory_fits":
+        kind = "device memory: weights" if best["reason"].startswith("weights need") else "device memory: KV cache"
+    elif kind == "host_memory_fits":
+        kind = "host RAM"
+    return kind, f"on {instance}: {best['reason']} ({best['rule']}, {best['candidate']})"
 
 
-def dearer_reason(plan: dict, reference: str, request: Request) -> str:
+def dearer_reason(plan: dict, reference: str, request: Request) -> tuple[str, str]:
     """Why not the reference instance and, when it differs, why not the next cheaper one below the plan."""
     catalog = load_catalog()
     price = plan["cost"]["hourly_usd"]
     below = [i for i in catalog.instances.values()
              if i.hourly_usd < price and i.name != reference and i.accelerator_kind == "nvidia"
              and i.hourly_usd > catalog.instances[reference].hourly_usd]
-    reasons = [why_not(plan, reference, request)]
+    kind, first = why_not(plan, reference, request)
+    reasons = [first]
     if below:
-        reasons.append(why_not(plan, max(below, key=lambda i: (i.hourly_usd, i.name)).name, request))
-    return "; ".join(reasons) + f"; plan {plan_line(plan)}"
+        reasons.append(why_not(plan, max(below, key=lambda i: (i.hourly_usd, i.name)).name, request)[1])
+    return kind, "; ".join(reasons) + f"; plan {plan_line(plan)}"
 
 
 def run_cases() -> list[Case]:
@@ -205,17 +220,24 @@ def compare(cases: list[Case], which: str, quiet: bool) -> None:
         names = sorted({c.model for c in missing})
         print(f"  no reference for {len(missing)} cases ({', '.join(names)}): "
               + ("beyond the guide's largest row" if which == "guide" else "no G5 holds 1.2 x fp16 weights"))
+    explained = {
+        "cheaper": [(c, *cheaper_reason(c.plan, getattr(c, which))) for c in cheaper],
+        "dearer": [(c, *dearer_reason(c.plan, getattr(c, which), c.request)) for c in dearer],
+    }
+    for label, rows in explained.items():
+        if rows:
+            tally = Counter(kind for _, kind, _ in rows)
+            print(f"  {label} because: " + "; ".join(f"{kind} {n}" for kind, n in tally.most_common()))
     if quiet:
         return
-    for label, group, explain in (("cheaper", cheaper, lambda c, ref: cheaper_reason(c.plan, ref)),
-                                  ("dearer", dearer, lambda c, ref: dearer_reason(c.plan, ref, c.request))):
-        if not group:
+    for label, rows in explained.items():
+        if not rows:
             continue
         print(f"  -- {label} than the reference:")
-        for c in group:
+        for c, _, why in rows:
             ref = getattr(c, which)
             print(f"  {c.label}: ${c.plan['cost']['hourly_usd']:.2f} vs {ref} ${catalog.instances[ref].hourly_usd:.2f}"
-                  f" ({c.params / 1e9:.1f}B, {c.lengths}) - {explain(c, ref)}")
+                  f" ({c.params / 1e9:.1f}B, {c.lengths}) - {why}")
 
 
 def main() -> None:
@@ -226,11 +248,12 @@ def main() -> None:
     catalog = load_catalog()
     cases = run_cases()
     planned = [c for c in cases if c.plan]
-    print(f"Cost of plans: {len(catalog_model_ids())} catalog models x even/uneven x balanced/cost = {len(cases)} cases; "
-          f"{len(planned)} planned, every one within usable memory per device; prices {catalog.price_region} "
-          f"as of {catalog.price_as_of}")
-    print(f"Guide rows by parameter count: " + ", ".join(
-        f"~{r['params_b']}B -> {r['instance']} (${catalog.instances[r['instance']].hourly_usd:.2f}/h)" for r in GUIDE["rows"]))
+    print(f"Cost of plans: {len(catalog_model_ids())} catalog models x even/uneven x balanced/cost = "
+          f"{len(cases)} cases; {len(planned)} planned, every one within usable memory per device; "
+          f"prices {catalog.price_region} as of {catalog.price_as_of}")
+    rows = ", ".join(f"~{r['params_b']}B -> {r['instance']} (${catalog.instances[r['instance']].hourly_usd:.2f}/h)"
+                     for r in GUIDE["rows"])
+    print(f"Guide rows by parameter count: {rows}")
     compare(cases, "guide", args.quiet)
     compare(cases, "naive", args.quiet)
     failed = [c for c in cases if c.error]

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """The synthesis floor: a hand-written CDK app with the same resources per endpoint as app.py, nothing else.
 
-Per endpoint, one stack: IAM role + inline policy, CfnModel, CfnEndpointConfig, CfnEndpoint, three CloudWatch
-alarms, an S3 file asset of a small model.tar.gz (content differs per endpoint, like the real plans), tags and
-five outputs. No deployments file, no selection, no Jinja2 templates, no cdk-nag, no CfnMapping.
+Per endpoint, one stack: IAM role + customer-managed policy, CfnModel, CfnEndpointConfig, CfnEndpoint, three
+CloudWatch alarms, an S3 file asset of a small model.tar.gz (content differs per endpoint, like the real plans),
+tags and five outputs. No deployments file, no selection, no Jinja2 templates, no cdk-nag, no CfnMapping.
 
 bench/synth.py runs it as `python bench/floor_app.py` with the endpoint count in CDK context key
 `bench_endpoints` (CDK_CONTEXT_JSON) and CDK_OUTDIR set, exactly as it runs app.py.
@@ -48,7 +48,7 @@ class FloorStack(cdk.Stack):
         asset = s3_assets.Asset(self, "ServingProperties", path=str(tarball(folder, index)))
         arn = cdk.Fn.join("", ["arn:", cdk.Aws.PARTITION, ":logs:", cdk.Aws.REGION, ":", cdk.Aws.ACCOUNT_ID,
                                f":log-group:/aws/sagemaker/Endpoints/{name}:*"])
-        policy = iam.Policy(self, "Policy", roles=[role], statements=[
+        policy = iam.ManagedPolicy(self, "Policy", roles=[role], statements=[
             iam.PolicyStatement(actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], resources=["*"]),
             iam.PolicyStatement(actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[arn]),
             iam.PolicyStatement(actions=["s3:GetObject"], resources=[

@@ -76,13 +76,13 @@ class LmiEndpoint(Construct):
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description=f"Execution role of SageMaker endpoint {props.endpoint_name} (least privilege)",
         )
+        registry_account, self.image_uri = image.registry_account_and_uri(self, plan)
         statements = [
-            policy.ecr_pull(image.registry_account(self, plan), repository),
+            policy.ecr_pull(registry_account, repository),
             policy.ecr_token(),
             policy.logs(props.endpoint_name),
             policy.metrics(),
         ]
-        self.image_uri = image.image_uri(self, plan)
         container: dict = {"image": self.image_uri, "mode": "SingleModel"}
         environment: dict[str, str] = {}
         if props.delivery == "tarball":

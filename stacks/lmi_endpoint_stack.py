@@ -68,6 +68,7 @@ class LmiEndpointStack(cdk.Stack):
             cdk.CfnOutput(self, key, value=value)
         tags = {"app": APP_TAG, "lmi:model": plan.model_id[:256], "lmi:backend": plan.backend,
                 "lmi:instance-type": plan.instance_type, **deployment.tags}
+        stack_tags = cdk.Tags.of(self)  # one jsii round-trip, not one per tag
         for key, value in sorted(tags.items()):
-            cdk.Tags.of(self).add(key, value)
+            stack_tags.add(key, value)
         acknowledge_endpoint_findings(self, resolved)

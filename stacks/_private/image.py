@@ -8,15 +8,17 @@ from constructs import Construct
 
 from selector.catalog import load_catalog
 from selector.plan import Plan
+from stacks._private.policy import pseudo
 
 
-def is_region_agnostic(scope: Construct) -> bool:
-    return cdk.Token.is_unresolved(cdk.Stack.of(scope).region)
+def literal_region(stack: cdk.Stack) -> str | None:
+    """The stack's region, or None for a region-agnostic stack (region is the AWS::Region token)."""
+    region = stack.region
+    return None if cdk.Token.is_unresolved(region) else region
 
 
-def registry_mapping(scope: Construct, plan: Plan) -> cdk.CfnMapping:
+def registry_mapping(stack: cdk.Stack, plan: Plan) -> cdk.CfnMapping:
     """One mapping per stack and image: region -> registry account and host, only where the image exists."""
-    stack = cdk.Stack.of(scope)
     mapping_id = "LmiRegistry" + re.sub(r"[^A-Za-z0-9]", "", f"{plan.container_framework}{plan.container_version}")
     existing = stack.node.try_find_child(mapping_id)
     if existing is not None:
@@ -30,18 +32,18 @@ def registry_mapping(scope: Construct, plan: Plan) -> cdk.CfnMapping:
     return cdk.CfnMapping(stack, mapping_id, mapping=table)
 
 
-def image_uri(scope: Construct, plan: Plan) -> str:
-    if not is_region_agnostic(scope):
-        region = cdk.Stack.of(scope).region
-        images = load_catalog().images
+def registry_account_and_uri(scope: Construct, plan: Plan) -> tuple[str, str]:
+    """(registry account, image URI): literals in a region-specific stack, CfnMapping lookups otherwise.
+
+    Both come from one look at the stack's region (each Stack.of / region / Token check is a jsii round-trip).
+    """
+    stack = cdk.Stack.of(scope)
+    region = literal_region(stack)
+    images = load_catalog().images
+    if region is not None:
         image = images.versions[plan.container_framework][plan.container_version]
-        return images.uri(image, region)
-    mapping = registry_mapping(scope, plan)
-    host = mapping.find_in_map(cdk.Aws.REGION, "host")
-    return cdk.Fn.join("", [host, f"/{load_catalog().images.repository}:{plan.image_tag}"])
-
-
-def registry_account(scope: Construct, plan: Plan) -> str:
-    if not is_region_agnostic(scope):
-        return load_catalog().images.registries[cdk.Stack.of(scope).region]
-    return registry_mapping(scope, plan).find_in_map(cdk.Aws.REGION, "account")
+        return images.registries[region], images.uri(image, region)
+    mapping = registry_mapping(stack, plan)
+    account = mapping.find_in_map(pseudo("REGION"), "account")
+    host = mapping.find_in_map(pseudo("REGION"), "host")
+    return account, cdk.Fn.join("", [host, f"/{images.repository}:{plan.image_tag}"])

@@ -1,6 +1,8 @@
 """Least-privilege statements for the endpoint's execution role (DESIGN.md "Stack conventions")."""
 from __future__ import annotations
 
+import functools
+
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 
@@ -8,8 +10,14 @@ ECR_PULL = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDown
 LOG_ACTIONS = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]
 
 
+@functools.cache
+def pseudo(name: str) -> str:
+    """cdk.Aws.<name> (PARTITION, REGION, ACCOUNT_ID): the same token string every time, so read over jsii once."""
+    return getattr(cdk.Aws, name)
+
+
 def ecr_pull(registry_account: str, repository: str) -> iam.PolicyStatement:
-    arn = cdk.Fn.join("", ["arn:", cdk.Aws.PARTITION, ":ecr:", cdk.Aws.REGION, ":", registry_account,
+    arn = cdk.Fn.join("", ["arn:", pseudo("PARTITION"), ":ecr:", pseudo("REGION"), ":", registry_account,
                            f":repository/{repository}"])
     return iam.PolicyStatement(sid="PullLmiImage", actions=ECR_PULL, resources=[arn])
 
@@ -20,7 +28,7 @@ def ecr_token() -> iam.PolicyStatement:
 
 
 def logs(endpoint_name: str) -> iam.PolicyStatement:
-    arn = cdk.Fn.join("", ["arn:", cdk.Aws.PARTITION, ":logs:", cdk.Aws.REGION, ":", cdk.Aws.ACCOUNT_ID,
+    arn = cdk.Fn.join("", ["arn:", pseudo("PARTITION"), ":logs:", pseudo("REGION"), ":", pseudo("ACCOUNT_ID"),
                            f":log-group:/aws/sagemaker/Endpoints/{endpoint_name}:*"])
     return iam.PolicyStatement(sid="EndpointLogs", actions=LOG_ACTIONS, resources=[arn])
 
@@ -34,13 +42,13 @@ def metrics() -> iam.PolicyStatement:
 
 
 def read_object(bucket: str, key: str) -> iam.PolicyStatement:
-    arn = cdk.Fn.join("", ["arn:", cdk.Aws.PARTITION, ":s3:::", bucket, "/", key])
+    arn = cdk.Fn.join("", ["arn:", pseudo("PARTITION"), ":s3:::", bucket, "/", key])
     return iam.PolicyStatement(sid="ReadServingProperties", actions=["s3:GetObject"], resources=[arn])
 
 
 def read_prefix(s3_uri: str) -> list[iam.PolicyStatement]:
     bucket, _, prefix = s3_uri.removeprefix("s3://").partition("/")
-    base = cdk.Fn.join("", ["arn:", cdk.Aws.PARTITION, ":s3:::", bucket])
+    base = cdk.Fn.join("", ["arn:", pseudo("PARTITION"), ":s3:::", bucket])
     return [
         iam.PolicyStatement(sid="ReadModelWeights", actions=["s3:GetObject"],
                             resources=[cdk.Fn.join("", [base, f"/{prefix}*"])]),
@@ -72,5 +80,5 @@ def vpc_access() -> iam.PolicyStatement:
 def write_capture(s3_uri: str) -> iam.PolicyStatement:
     """Data capture is written with the execution role, under the configured prefix only."""
     bucket, _, prefix = s3_uri.removeprefix("s3://").partition("/")
-    arn = cdk.Fn.join("", ["arn:", cdk.Aws.PARTITION, f":s3:::{bucket}/{prefix}*"])
+    arn = cdk.Fn.join("", ["arn:", pseudo("PARTITION"), f":s3:::{bucket}/{prefix}*"])
     return iam.PolicyStatement(sid="WriteDataCapture", actions=["s3:PutObject"], resources=[arn])
