@@ -8,6 +8,7 @@ from selector.catalog import GIB
 from selector.lengths import Lengths
 from selector.memory import MemoryEstimate
 from selector.ranking import traffic_rank
+from selector.rules import RULE_ORDER
 from selector.rules.base import Candidate, Context, Rejection
 
 Verdict = tuple[Candidate, "Rejection | None"]
@@ -18,11 +19,9 @@ def _gib(value: int) -> str:
 
 
 def _best_rejection(verdicts: list[Verdict], keep) -> Rejection | None:
-    from selector.rules import RULES
-
-    order = {rule.NAME: i for i, rule in enumerate(RULES)}
+    """Among the rejections of candidates `keep` selects, the one from the furthest rule."""
     found = [r for c, r in verdicts if r is not None and keep(c)]
-    return max(found, key=lambda r: order[r.rule]) if found else None
+    return max(found, key=lambda r: RULE_ORDER[r.rule]) if found else None
 
 
 def rationale(best: Candidate, ranked: list[Candidate], verdicts: list[Verdict], ctx: Context,

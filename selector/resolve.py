@@ -5,15 +5,17 @@ a rule (keeping the reason), rank the survivors, and build the plan from the bes
 """
 from __future__ import annotations
 
-from selector.catalog import GIB, Catalog, ImageVersion, load_catalog
+from dataclasses import replace
+
+from selector.catalog import Backend, Catalog, ImageVersion, load_catalog
 from selector.errors import SelectorError
 from selector.lengths import Lengths, decide_lengths
 from selector.model_shape import ModelShape, load_model
 from selector.plan import Plan
-from selector.ranking import rank, sort_key, traffic_rank
+from selector.ranking import rank, sort_key
 from selector.render import render_file, render_options
 from selector.request import Request
-from selector.rules import RULES, first_rejection
+from selector.rules import RULE_ORDER, first_rejection
 from selector.rules.base import Candidate, Context, Rejection
 from selector.sizing import max_batch_size, max_num_tokens
 from selector.validate import validate_against_model, validate_request
@@ -21,7 +23,6 @@ from selector.validate import validate_against_model, validate_request
 LOCAL_MODEL_DIR = "/opt/ml/model"
 GPU_TP = (1, 2, 4, 8)
 NEURON_TP = (1, 2, 4, 8, 12, 24)
-RULE_INDEX = {rule.NAME: index for index, rule in enumerate(RULES)}
 Verdict = tuple[Candidate, "Rejection | None"]
 
 
@@ -47,9 +48,9 @@ def resolve(request: Request, catalog: Catalog | None = None) -> Plan:
     return build_plan(ranked, verdicts, ctx, lengths)
 
 
-def container_images(request: Request, candidate_backend, catalog: Catalog) -> list[ImageVersion]:
+def container_images(request: Request, backend: Backend, catalog: Catalog) -> list[ImageVersion]:
     """The pinned version, else the newest version published in the region (newest anywhere if none)."""
-    images = [image for c in candidate_backend.containers for image in catalog.images.in_range(c)]
+    images = [image for c in backend.containers for image in catalog.images.in_range(c)]
     if request.container_version:
         return [image for image in images if image.version == request.container_version]
     in_region = [image for image in images if request.region in image.regions]
@@ -93,7 +94,7 @@ def furthest(verdicts: list[Verdict], catalog: Catalog, request: Request) -> tup
     rejected = [(c, r) for c, r in verdicts if r is not None]
     return min(
         rejected,
-        key=lambda cr: (-RULE_INDEX[cr[1].rule], sort_key(cr[0], catalog, request.traffic, request.prefer)),
+        key=lambda cr: (-RULE_ORDER[cr[1].rule], sort_key(cr[0], catalog, request.traffic, request.prefer)),
     )
 
 
@@ -119,8 +120,6 @@ def no_plan_error(request: Request, ctx: Context, verdicts: list[Verdict]) -> Se
 
 
 def _without_pins_hint(request: Request) -> str:
-    from dataclasses import replace
-
     free = replace(request, backend=None, container_version=None, instance_type=None, tensor_parallel_degree=None,
                    quantization=None if request.quantization not in (None, "auto") else request.quantization)
     try:
@@ -215,5 +214,3 @@ def _served_model_id(request: Request, shape: ModelShape) -> str:
         return request.model
     return shape.model_id if shape.from_catalog else LOCAL_MODEL_DIR
 
-
-__all__ = ["resolve", "enumerate_candidates", "traffic_rank", "GIB"]

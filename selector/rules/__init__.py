@@ -34,6 +34,9 @@ RULES: tuple[ModuleType, ...] = (
     device_memory_fits,
 )
 
+RULE_ORDER = {rule.NAME: index for index, rule in enumerate(RULES)}
+"""Rule name -> position: a later rule's rejection means the candidate got further (more telling)."""
+
 
 def first_rejection(candidate: Candidate, ctx: Context) -> Rejection | None:
     """Run the rules in order; the first failure is the candidate's reason. A missing fact rejects."""
