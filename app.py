@@ -6,11 +6,16 @@ leaves no templates behind.
 """
 from __future__ import annotations
 
+import os
 import sys
 
-import aws_cdk as cdk
+# jsii prints a Node 20 end-of-life banner on every import of aws_cdk; `cdk synth` run by hand (not through
+# make) should read as cleanly as `make synth`. Must be set before aws_cdk starts its node process.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from selector.deployments import load_deployments, resolve_all
+import aws_cdk as cdk  # noqa: E402
+
+from selector.deployments import load_deployments, resolve_all  # noqa: E402 (after the env default above)
 from selector.errors import SelectorError
 from selector.review import write_report
 from stacks.lmi_endpoint_stack import LmiEndpointStack

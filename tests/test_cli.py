@@ -70,3 +70,9 @@ def test_validate_and_schema():
     assert run("validate", "deployments/default.yaml", "--quiet").returncode == 0
     schema = json.loads(run("schema").stdout)
     assert "deployments" in schema["properties"]
+
+
+@pytest.mark.parametrize("path", sorted(str(p) for p in __import__("pathlib").Path("deployments").glob("*.yaml")))
+def test_bundled_deployment_files_validate(path):
+    out = run("validate", path, "--quiet")
+    assert out.returncode == 0, out.stderr
