@@ -56,6 +56,7 @@ class RuntimeQuantization:
     option: str  # the value LMI expects in option.quantize
     since: str
     architectures: frozenset[str] | None  # None: every architecture the backend runs
+    excluded_architectures: frozenset[str]
     min_compute_capability: float | None
 
 
@@ -162,6 +163,7 @@ def _backend(name: str, raw: dict[str, Any]) -> Backend:
                 option=q["option"],
                 since=q["since"],
                 architectures=frozenset(q["architectures"]) if q["architectures"] else None,
+                excluded_architectures=frozenset(q["excluded_architectures"]),
                 min_compute_capability=q["min_compute_capability"],
             )
             for method, q in raw["runtime_quantization"].items()

@@ -39,7 +39,8 @@ def rationale(best: Candidate, ranked: list[Candidate], verdicts: list[Verdict],
     lines.append(_quantization_line(best, ranked, ctx))
     lines.append(_instance_line(best, verdicts, ctx))
     replicas = best.instance.devices // best.tp
-    unit = "NeuronCores" if best.instance.accelerator_kind == "neuron" else "GPUs"
+    unit = "NeuronCore" if best.instance.accelerator_kind == "neuron" else "GPU"
+    unit += "s" if best.instance.devices > 1 else ""
     lines.append(
         f"Tensor parallel degree {best.tp} on {best.instance.devices} {unit}"
         + (f" ({replicas} model copies)" if replicas > 1 else "") + "; the largest degree that fits is preferred "
@@ -73,8 +74,8 @@ def _backend_lines(best: Candidate, ranked: list[Candidate], verdicts: list[Verd
     if request.backend:
         lines = [f"Backend {best.backend.display_name}: pinned by the request."]
     elif request.prefer == "cost":
-        lines = [f"Backend {best.backend.display_name}: part of the cheapest feasible plan (prefer cost); "
-                 f"{request.traffic} traffic order {' > '.join(order)} breaks ties."]
+        lines = [f"Backend {best.backend.display_name}: part of the cheapest feasible plan (prefer cost); at equal "
+                 f"price current backends come first, then the {request.traffic} traffic order {' > '.join(order)}."]
     else:
         why = ("compiled engines suit even traffic with known length limits" if request.traffic == "even"
                else "uneven traffic favours backends without compiled length limits")

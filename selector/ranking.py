@@ -2,7 +2,8 @@
 
 balanced: current backends before deprecated ones, then the traffic pattern's backend order, GPU before
           Inf2, then the cheapest instance; full precision before quantized; more TP before less.
-cost:     the cheapest hourly price first; the traffic order breaks ties, then full precision.
+cost:     the cheapest hourly price first; at equal price a current backend beats a deprecated one (deprecated
+          backends are allowed, never preferred), then the traffic order breaks ties, then full precision.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def sort_key(candidate: Candidate, catalog: Catalog, traffic: str, prefer: str) 
     quantized = candidate.quantization.name != "none"
     tail = (-candidate.tp, tuple(-part for part in version_key(candidate.image.version)), candidate.instance.name)
     if prefer == "cost":
-        return (price, rank, quantized, deprecated, neuron) + tail
+        return (price, deprecated, rank, quantized, neuron) + tail
     return (deprecated, rank, neuron, price, quantized) + tail
 
 

@@ -37,6 +37,10 @@ def check(candidate: Candidate, ctx: Context) -> Rejection | None:
             f"{backend.display_name} {version} does not quantize to {method} at load{extra}; "
             f"it offers: {', '.join(offered) or 'no runtime quantization'}",
         )
+    if ctx.shape.architecture in offer.excluded_architectures:
+        return Rejection(
+            NAME, f"{backend.display_name} {method} does not apply to {ctx.shape.architecture}",
+        )
     if offer.architectures is not None and ctx.shape.architecture not in offer.architectures:
         return Rejection(
             NAME,

@@ -18,6 +18,9 @@ from tests.rules.helpers import candidate, context
     pytest.param("neuronx", "int8", "meta-llama/Llama-2-7b-hf", None, None, id="neuronx-int8"),
     pytest.param("neuronx", "fp8", "meta-llama/Llama-2-7b-hf", None, "it offers: int8", id="neuronx-no-fp8"),
     pytest.param("vllm", "awq", "TheBloke/Llama-2-70B-AWQ", None, None, id="vllm-reads-awq-checkpoint"),
+    pytest.param("lmi-dist", "fp8", "meta-llama/Llama-2-7b-hf", None, None, id="lmi-dist-fp8-llama"),
+    pytest.param("lmi-dist", "fp8", "google/flan-t5-xxl", None, "does not apply to T5ForConditionalGeneration",
+                 id="lmi-dist-fp8-not-t5"),
     pytest.param("tensorrtllm", "awq", "TheBloke/Llama-2-70B-AWQ", None,
                  "does not load AWQ pre-quantized checkpoints; backends that do: lmi-dist, vllm", id="trt-no-awq-checkpoint"),
 ])
