@@ -14,10 +14,13 @@ SERVING_DTYPE_BYTES = 2  # fp16/bf16: LMI never serves fp32 weights
 
 
 def weight_bytes(shape: ModelShape, method: QuantizationMethod) -> int:
-    """Weights as served: quantization shrinks the block linear layers; embeddings stay 16-bit."""
+    """Weights as served: quantization shrinks the block linear layers; embeddings stay 16-bit.
+
+    A pre-quantized checkpoint is served as stored, at its own bits and group size.
+    """
+    if shape.prequantized:
+        return shape.checkpoint_bytes()
     if method.weight_bits is None:
-        if shape.prequantized:
-            return shape.checkpoint_bytes()
         return shape.total_params() * SERVING_DTYPE_BYTES
     per_param = method.weight_bits / 8
     if method.group_size:

@@ -52,6 +52,9 @@ class ModelShape:
     max_positions: int
     tied_embeddings: bool
     num_experts: int  # 1 for dense models
+    moe_layers: int  # layers whose MLP is a mixture of experts (0 for dense models)
+    dense_intermediate_size: int  # FFN width of the other (dense) layers
+    shared_expert_size: int  # FFN width of always-active shared experts in MoE layers (Qwen2-MoE), else 0
     gated_mlp: bool
     encoder_decoder: bool
     learned_positions: bool
@@ -76,22 +79,26 @@ class ModelShape:
         kv_width = self.num_kv_heads * self.head_dim
         return 2 * self.hidden_size * self.attention_width + 2 * self.hidden_size * kv_width
 
+    def _ffn(self, width: int) -> int:
+        return (3 if self.gated_mlp else 2) * self.hidden_size * width
+
     def _mlp_params(self) -> int:
-        matrices = 3 if self.gated_mlp else 2
-        dense = matrices * self.hidden_size * self.intermediate_size
-        router = self.hidden_size * self.num_experts if self.num_experts > 1 else 0
-        return dense * self.num_experts + router
+        """MLP parameters summed over all layers: routed experts + router + shared experts, or dense."""
+        moe = self.num_experts * self._ffn(self.intermediate_size) + self.hidden_size * self.num_experts
+        moe += self._ffn(self.shared_expert_size) if self.shared_expert_size else 0
+        dense_layers = self.num_layers - self.moe_layers
+        return self.moe_layers * moe + dense_layers * self._ffn(self.dense_intermediate_size)
 
     def block_params(self) -> int:
         """Parameters in the transformer blocks' linear layers: what weight quantization shrinks.
 
         Biases and norms (well under 0.1% of any catalog model) are left out.
         """
-        per_layer = self._attention_params() + self._mlp_params()
         if not self.encoder_decoder:
-            return self.num_layers * per_layer
-        decoder = self.num_decoder_layers * (per_layer + self._attention_params())  # + cross-attention
-        return self.num_layers * per_layer + decoder
+            return self.num_layers * self._attention_params() + self._mlp_params()
+        encoder = self.num_layers * (self._attention_params() + self._ffn(self.intermediate_size))
+        decoder = self.num_decoder_layers * (2 * self._attention_params() + self._ffn(self.intermediate_size))
+        return encoder + decoder  # the decoder adds cross-attention
 
     def embedding_params(self) -> int:
         """Token embeddings, untied LM head and learned positions: these stay in fp16/bf16."""
@@ -104,9 +111,12 @@ class ModelShape:
         return self.block_params() + self.embedding_params()
 
     def checkpoint_bytes(self) -> int:
-        """Bytes of the checkpoint as stored (what is downloaded and passes through host memory)."""
+        """Bytes of the checkpoint as stored (what is downloaded, passes through host memory and, for a
+        pre-quantized checkpoint, sits on the devices): its own bits and group size, 16-bit embeddings."""
         if self.prequantized and self.quant_bits:
-            per_param = self.quant_bits / 8 + (2.5 / self.quant_group_size if self.quant_group_size else 0)
+            per_param = self.quant_bits / 8
+            if self.quant_group_size:
+                per_param += _group_overhead_bytes(self.prequantized) / self.quant_group_size
             return int(self.block_params() * per_param) + 2 * self.embedding_params()
         return self.total_params() * DTYPE_BYTES.get(self.checkpoint_dtype, 2)
 
@@ -140,6 +150,8 @@ def check_config(config: dict[str, Any], source: str) -> None:
     checks += [(f"{parent}.{key}", config[parent].get(key))
                for parent, keys in NESTED_POSITIVE_KEYS.items() if config.get(parent) for key in keys]
     for key, value in checks:
+        if key.endswith("group_size") and value == -1:
+            continue  # GPTQ's per-channel quantization: one group per output row
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                                   or not 0 <= value <= MAX_CONFIG_NUMBER):
             raise bad(key, value, f"a whole number from 0 to {MAX_CONFIG_NUMBER}")
@@ -170,6 +182,12 @@ def check_config(config: dict[str, Any], source: str) -> None:
             raise bad(key, config[key], "true or false")
 
 
+@lru_cache(maxsize=None)
+def _group_overhead_bytes(method: str) -> float:
+    """Scale + zero point bytes per quantization group (a fact of the method, kept in backends.json)."""
+    return read_data("backends.json")["quantization_methods"][method]["group_overhead_bytes"]
+
+
 def _first(config: dict[str, Any], keys: tuple[str, ...]) -> Any:
     for key in keys:
         if config.get(key) is not None:
@@ -192,14 +210,40 @@ def _kv_heads(config: dict[str, Any], model_type: str, heads: int) -> int:
     return heads
 
 
-def _experts(config: dict[str, Any]) -> tuple[int, int | None]:
-    """(experts, per-expert FFN width when the config stores it apart from the dense one)."""
+@dataclass(frozen=True)
+class MoeLayout:
+    experts: int
+    expert_ffn: int | None  # per-expert FFN width when the config stores it apart from the dense one
+    moe_layers: int | None  # None: every layer
+    shared_ffn: int
+
+
+DENSE = MoeLayout(1, None, 0, 0)
+UNMODELLED_MOE_KEYS = ("n_routed_experts", "n_shared_experts", "num_experts_per_token")
+
+
+def _moe(config: dict[str, Any], layers: int) -> MoeLayout:
+    """Mixture-of-experts layout in the spellings of Mixtral, DBRX and Qwen2/Qwen3-MoE; others are refused
+    rather than counted as dense (which would under-count memory many times over)."""
     if config.get("num_local_experts"):
-        return int(config["num_local_experts"]), None
+        return MoeLayout(int(config["num_local_experts"]), None, None, 0)
     ffn = config.get("ffn_config") or {}
     if ffn.get("moe_num_experts"):
-        return int(ffn["moe_num_experts"]), ffn.get("ffn_hidden_size")
-    return 1, None
+        return MoeLayout(int(ffn["moe_num_experts"]), ffn.get("ffn_hidden_size"), None, 0)
+    if config.get("num_experts") and config.get("moe_intermediate_size"):
+        step = int(config.get("decoder_sparse_step") or 1)
+        dense_only = set(config.get("mlp_only_layers") or [])
+        moe_layers = sum(1 for i in range(layers) if (i + 1) % step == 0 and i not in dense_only)
+        return MoeLayout(int(config["num_experts"]), int(config["moe_intermediate_size"]), moe_layers,
+                         int(config.get("shared_expert_intermediate_size") or 0))
+    unknown = [key for key in (*UNMODELLED_MOE_KEYS, "num_experts") if config.get(key)]
+    if unknown:
+        raise SelectorError(
+            f"model config {unknown[0]}", config[unknown[0]],
+            "this mixture-of-experts layout is not one the memory model understands",
+            "Supported: Mixtral (num_local_experts), DBRX (ffn_config) and Qwen-MoE (num_experts + moe_intermediate_size)",
+        )
+    return DENSE
 
 
 def _prequantized(config: dict[str, Any]) -> tuple[str | None, int | None, int | None]:
@@ -254,10 +298,11 @@ def shape_from_config(
     layers = int(need(LAYER_KEYS, "layer count"))
     hidden = int(need(HIDDEN_KEYS, "hidden size"))
     heads = int(need(HEAD_KEYS, "attention heads"))
-    experts, expert_ffn = _experts(config)
-    ffn = expert_ffn or _first(config, FFN_KEYS)
-    if ffn is None:
-        ffn = int(config.get("expansion_ratio", 4) * hidden)
+    moe = _moe(config, layers)
+    dense_ffn = _first(config, FFN_KEYS)
+    if dense_ffn is None:
+        dense_ffn = int(config.get("expansion_ratio", 4) * hidden)
+    ffn = moe.expert_ffn or dense_ffn
     positions = _first(config, POSITION_KEYS) or traits["max_positions_default"]
     if positions is None:
         raise SelectorError("model config max positions", None, f"{source} has none of {', '.join(POSITION_KEYS)}")
@@ -279,7 +324,10 @@ def shape_from_config(
         vocab_size=int(config.get("vocab_size") or config.get("padded_vocab_size")),
         max_positions=int(positions),
         tied_embeddings=bool(config.get("tie_word_embeddings", traits["tie_word_embeddings_default"])),
-        num_experts=experts,
+        num_experts=moe.experts,
+        moe_layers=layers if moe.moe_layers is None and moe.experts > 1 else (moe.moe_layers or 0),
+        dense_intermediate_size=int(dense_ffn),
+        shared_expert_size=moe.shared_ffn,
         gated_mlp=gated,
         encoder_decoder=encoder_decoder,
         learned_positions=traits["learned_position_embeddings"],

@@ -73,3 +73,44 @@ def test_unknown_model_suggests_close_ids():
         load_model("meta-llama/Llama-2-13b-hff")
     assert "Did you mean meta-llama/llama-2-13b-hf" in info.value.paragraph()
     assert "never downloads" in info.value.paragraph()
+
+
+def _qwen_moe(**extra):
+    config = {"architectures": ["Qwen2MoeForCausalLM"], "model_type": "qwen2_moe", "hidden_size": 2048,
+              "intermediate_size": 5632, "moe_intermediate_size": 1408, "shared_expert_intermediate_size": 5632,
+              "num_experts": 60, "num_hidden_layers": 24, "num_attention_heads": 16, "num_key_value_heads": 16,
+              "vocab_size": 151936, "max_position_embeddings": 8192, "tie_word_embeddings": False}
+    return dict(config, **extra)
+
+
+def test_qwen_moe_counts_routed_and_shared_experts():
+    """Qwen1.5-MoE-A2.7B publishes 14.3B parameters; counting it as dense would give ~1.9B."""
+    shape = shape_from_config(_qwen_moe(), "qwen-moe", "config.json")
+    assert (shape.num_experts, shape.moe_layers, shape.shared_expert_size) == (60, 24, 5632)
+    assert shape.total_params() == pytest.approx(14.3e9, rel=0.02)
+    sparse = shape_from_config(_qwen_moe(decoder_sparse_step=2), "qwen-moe", "config.json")
+    assert sparse.moe_layers == 12 and sparse.total_params() < shape.total_params()
+
+
+def test_unmodelled_moe_layouts_are_refused():
+    config = _qwen_moe()
+    del config["moe_intermediate_size"]
+    with pytest.raises(SelectorError) as info:
+        shape_from_config(config, "x", "config.json")
+    assert "mixture-of-experts layout" in info.value.paragraph()
+
+
+@pytest.mark.parametrize("bits,group,gib", [(4, 128, 34.5), (4, -1, 33.0), (8, 128, 66.0)])
+def test_prequantized_bytes_follow_the_checkpoint(bits, group, gib):
+    from selector.catalog import GIB
+
+    config = dict(load_model_config("meta-llama/Llama-2-70b-hf"),
+                  quantization_config={"quant_method": "gptq", "bits": bits, "group_size": group})
+    shape = shape_from_config(config, "x", "config.json")
+    assert shape.checkpoint_bytes() / GIB == pytest.approx(gib, abs=0.6)
+
+
+def load_model_config(model_id: str) -> dict:
+    from selector.model_shape import catalog_entry
+
+    return dict(catalog_entry(model_id)["config"])
