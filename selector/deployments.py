@@ -30,6 +30,13 @@ OPTION_KEY = re.compile(r"^(option\.[A-Za-z0-9_.]+|job_queue_size|batch_size|max
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
+def _is_dir(path: str) -> bool:
+    try:
+        return Path(path).is_dir()
+    except (OSError, ValueError):  # too long, NUL byte: not a folder (load_model names the problem)
+        return False
+
+
 class Strict(BaseModel):
     # strict: YAML already types its scalars, so `true` or "4096" for a number is a mistake, not a 1 or 4096.
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, protected_namespaces=())
@@ -104,7 +111,8 @@ class Deployment(Strict):
     region: str | None = Field(None, min_length=1, description="Omit for a region-agnostic stack (image account via a CfnMapping).")
     account: str | None = Field(None, pattern=r"^\d{12}$")
     instance_count: int = Field(1, ge=1, le=100)
-    delivery: Literal["tarball", "environment"] = "tarball"
+    delivery: Literal["tarball", "environment"] | None = Field(
+        None, description="tarball (default for hub models) or environment (default and only choice for s3:// models).")
     options: dict[str, Union[str, int, float, bool]] = Field(default_factory=dict)
     tags: dict[str, str] = Field(default_factory=dict)
     autoscaling: Autoscaling | None = None
@@ -160,11 +168,24 @@ class Deployment(Strict):
             raise ValueError("an s3:// model needs model_config (a local config.json) so the selector knows its shape")
         if self.model.startswith("s3://") and not self.model.endswith("/"):
             raise ValueError("an s3:// model must be a prefix ending with '/'")
+        if not self.model.startswith("s3://") and (self.model.endswith(".json") or _is_dir(self.model)):
+            raise ValueError(
+                f"model {self.model!r} is a local config.json: it describes the shape but ships no weights. Set "
+                "model to the hub id or the s3:// prefix of the weights and model_config to this file")
+        if self.model.startswith("s3://") and self.delivery == "tarball":
+            raise ValueError(
+                "an s3:// model is mounted at /opt/ml/model (uncompressed S3 prefix), where no serving.properties "
+                "tarball can be added: use delivery: environment (the default for s3:// models)")
         if self.network_isolation and not self.model.startswith("s3://"):
             raise ValueError("network_isolation needs an s3:// model: an isolated container cannot reach the hub")
         if self.autoscaling and self.autoscaling.min > self.instance_count:
             raise ValueError(f"instance_count ({self.instance_count}) is below autoscaling.min ({self.autoscaling.min})")
         return self
+
+    @property
+    def delivery_mode(self) -> str:
+        """The explicit delivery, else environment for s3:// weights (mounted as they are) and tarball otherwise."""
+        return self.delivery or ("environment" if self.model.startswith("s3://") else "tarball")
 
     @property
     def traffic_patterns(self) -> list[str]:

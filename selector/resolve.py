@@ -208,9 +208,10 @@ def build_plan(ranked: list[Candidate], verdicts: list[Verdict], ctx: Context, l
 
 
 def _served_model_id(request: Request, shape: ModelShape) -> str:
-    """What option.model_id points at: the hub id or S3 prefix as given; a bare local config.json
-    means the weights are delivered next to it into /opt/ml/model."""
+    """What option.model_id points at: the hub id; /opt/ml/model for s3:// weights (SageMaker mounts the
+    prefix there, which also works under network isolation) and for a bare local config.json."""
+    if request.model.startswith("s3://"):
+        return LOCAL_MODEL_DIR
     if request.model_config:
         return request.model
     return shape.model_id if shape.from_catalog else LOCAL_MODEL_DIR
-

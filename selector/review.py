@@ -54,7 +54,7 @@ def mermaid(resolved: list[ResolvedDeployment]) -> list[str]:
         d, n = item.deployment, f"e{i}"
         lines.append(f'  subgraph {n}["lmi-{item.endpoint_name}"]')
         lines.append(f'    {n}role["IAM role (least privilege)"] --> {n}model["Model: {item.plan.backend} {item.plan.image_tag}"]')
-        source = "serving.properties tarball (S3 asset)" if d.delivery == "tarball" else "OPTION_* environment"
+        source = "serving.properties tarball (S3 asset)" if d.delivery_mode == "tarball" else "OPTION_* environment"
         lines.append(f'    {n}props["{source}"] --> {n}model')
         lines.append(f'    {n}model --> {n}config["EndpointConfig: {item.plan.instance_type} x {d.instance_count}"]')
         lines.append(f'    {n}config --> {n}endpoint(["Endpoint {item.endpoint_name}"])')

@@ -85,6 +85,13 @@ class LmiEndpoint(Construct):
         ]
         container: dict = {"image": self.image_uri, "mode": "SingleModel"}
         environment: dict[str, str] = {}
+        if plan.model_id.startswith("s3://"):
+            # Uncompressed S3 prefix mounted at /opt/ml/model by SageMaker (no download by the container, so it
+            # works under network isolation); options then travel as environment variables.
+            container["model_data_source"] = sagemaker.CfnModel.ModelDataSourceProperty(
+                s3_data_source=sagemaker.CfnModel.S3DataSourceProperty(
+                    s3_uri=plan.model_id, s3_data_type="S3Prefix", compression_type="None"))
+            statements.extend(policy.read_prefix(plan.model_id))
         if props.delivery == "tarball":
             archive = model_artifact.write_tarball({"serving.properties": plan.serving_properties_text})
             self.asset = s3_assets.Asset(self, "ServingProperties", path=str(archive))
@@ -92,8 +99,6 @@ class LmiEndpoint(Construct):
             statements.append(policy.read_object(self.asset.s3_bucket_name, self.asset.s3_object_key))
         else:
             environment.update(to_environment(plan.serving_properties))
-        if plan.serving_properties.get("option.model_id", "").startswith("s3://"):
-            statements.extend(policy.read_prefix(plan.serving_properties["option.model_id"]))
         security = props.security
         if security.hf_token_secret_arn:
             environment["HF_TOKEN"] = cdk.SecretValue.secrets_manager(security.hf_token_secret_arn).unsafe_unwrap()
@@ -189,6 +194,8 @@ def _check(props: LmiEndpointProps) -> None:
         problems.append(f"instance_count = {props.instance_count}: must be at least 1")
     if props.delivery not in ("tarball", "environment"):
         problems.append(f"delivery = {props.delivery!r}: use 'tarball' or 'environment'")
+    if props.delivery == "tarball" and props.plan.model_id.startswith("s3://"):
+        problems.append("delivery = 'tarball': s3:// weights are mounted at /opt/ml/model; use 'environment'")
     if len(props.endpoint_name) > 63:
         problems.append(f"endpoint_name = {props.endpoint_name!r}: at most 63 characters")
     sec = props.security

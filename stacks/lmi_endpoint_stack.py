@@ -48,7 +48,7 @@ class LmiEndpointStack(cdk.Stack):
             plan=plan,
             endpoint_name=name,
             instance_count=deployment.instance_count,
-            delivery=deployment.delivery,
+            delivery=deployment.delivery_mode,
             security=security_of(resolved),
             rollback_alarms=rollback,
             guardrail_wait_minutes=guardrails.wait_minutes if guardrails else 10,

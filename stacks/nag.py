@@ -30,7 +30,7 @@ def acknowledge_endpoint_findings(scope: Construct, resolved: ResolvedDeployment
             "log streams are created per instance under the endpoint's own log group; the wildcard is the stream name"
         ),
     }
-    model_id = resolved.plan.serving_properties.get("option.model_id", "")
+    model_id = resolved.plan.model_id
     if model_id.startswith("s3://"):
         bucket, _, prefix = model_id.removeprefix("s3://").partition("/")
         reasons[f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{bucket}/{prefix}*]"] = (

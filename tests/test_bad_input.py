@@ -47,7 +47,8 @@ def config(**changes) -> str:
     return json.dumps(data)
 
 
-LOCAL = one(model="{tmp}/config.json")  # a deployment whose model is a local config.json (written per row)
+# A hub model described by a local config.json (written per row): the shape comes from the file.
+LOCAL = one("model_config: {tmp}/config.json", model="example-org/custom-model")
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,7 @@ ROWS = [
         "not in the bundled catalog"),
     row("config-unknown-architecture", LOCAL, "architectures = 'FooBarForCausalLM'", "no LMI backend",
         files={"config.json": config(architectures=["FooBarForCausalLM"])}),
-    row("config-not-json", LOCAL, "model = ", "cannot be read as JSON", files={"config.json": "{architectures: oops"}),
+    row("config-not-json", LOCAL, "model_config = ", "cannot be read as JSON", files={"config.json": "{architectures: oops"}),
     row("config-json-list", LOCAL, "is not a JSON object", files={"config.json": "[1, 2]"}),
     row("config-missing-model_type", LOCAL, "model config model_type", "has no 'model_type' key",
         files={"config.json": config(model_type=None)}),
@@ -189,7 +190,13 @@ ROWS = [
         files={"config.json": config(vocab_size=0).replace('"vocab_size": 0', '"vocab_size": ' + "9" * 5000)}),
     row("config-nested-too-deep", LOCAL, "cannot be read as JSON", "nested too deeply",
         files={"config.json": '{"a": ' + "[" * 100000 + "]" * 100000 + "}"}),
-    row("config-file-missing", one(model="{tmp}/missing/config.json"), "no such file"),
+    row("config-file-missing", one("model_config: {tmp}/missing/config.json", model="example-org/custom-model"),
+        "no such file"),
+    row("model-is-a-bare-config-json", one(model="{tmp}/config.json"), "ships no weights", "model_config",
+        files={"config.json": config()}),
+    row("s3-model-with-tarball-delivery", one("model_config: {tmp}/config.json\ndelivery: tarball",
+                                              model="s3://my-bucket/llama/"), "use delivery: environment",
+        files={"config.json": config()}),
     row("model-with-nul", one(model='"llama\\0.json"'), "'llama\\x00.json'", "control character"),
     row("model-path-too-long", one(model="x" * 5000), "not a usable path"),
     # --- unknown names the catalog does not have
@@ -549,5 +556,5 @@ def test_random_config_json(changes: dict, dropped: list, extra: str, scratch: P
         data.pop(key, None)
     config_path = scratch.with_name("config.json")
     config_path.write_text(json.dumps(data))
-    scratch.write_text(one(extra, model=str(config_path)))
+    scratch.write_text(one(f"model_config: {config_path}\n{extra}", model="example-org/custom-model"))
     _only_selector_error(lambda: resolve_all(load_deployments(scratch)))

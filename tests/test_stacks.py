@@ -121,7 +121,9 @@ def test_environment_delivery_and_private_model(coverage):
     c = container(t)
     assert "ModelDataUrl" not in c
     env = c["Environment"]
-    assert env["OPTION_MODEL_ID"] == "s3://example-models/llama-2-13b/"
+    assert env["OPTION_MODEL_ID"] == "/opt/ml/model"
+    assert c["ModelDataSource"] == {"S3DataSource": {"S3Uri": "s3://example-models/llama-2-13b/",
+                                                     "S3DataType": "S3Prefix", "CompressionType": "None"}}
     assert env["OPTION_ENGINE"] == "Python"
     assert env["OPTION_ENABLE_PREFIX_CACHING"] == "true"
     t.has_resource_properties("AWS::SageMaker::Model", {
