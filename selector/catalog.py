@@ -58,6 +58,7 @@ class RuntimeQuantization:
     architectures: frozenset[str] | None  # None: every architecture the backend runs
     excluded_architectures: frozenset[str]
     min_compute_capability: float | None
+    loads_full_precision: bool  # the 16-bit weights are loaded onto the devices before quantizing
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,9 @@ class Backend:
     containers: tuple[ContainerRange, ...]
     architectures: dict[str, str]  # HF class name -> first container version that runs it
     inherits_architectures: str | None
+    inherits_architectures_until: str | None  # the parent's entries dated after this do not apply
+    pads_attention_heads: bool  # TP need not divide the heads (NeuronX pads them)
+    tp_degrees: tuple[int, ...]  # the tensor-parallel degrees the backend shards across
     runtime_quantization: dict[str, RuntimeQuantization]
     prequantized: dict[str, str]  # method -> first container version that loads such checkpoints
     deprecation: str | None
@@ -157,6 +161,9 @@ def _backend(name: str, raw: dict[str, Any]) -> Backend:
         containers=tuple(ContainerRange(**c) for c in raw["containers"]),
         architectures=dict(raw["architectures"]),
         inherits_architectures=raw["inherits_architectures"],
+        inherits_architectures_until=raw["inherits_architectures_until"],
+        pads_attention_heads=raw["pads_attention_heads"],
+        tp_degrees=tuple(raw["tp_degrees"]),
         runtime_quantization={
             method: RuntimeQuantization(
                 method=method,
@@ -165,6 +172,7 @@ def _backend(name: str, raw: dict[str, Any]) -> Backend:
                 architectures=frozenset(q["architectures"]) if q["architectures"] else None,
                 excluded_architectures=frozenset(q["excluded_architectures"]),
                 min_compute_capability=q["min_compute_capability"],
+                loads_full_precision=q["loads_full_precision"],
             )
             for method, q in raw["runtime_quantization"].items()
         },
@@ -221,6 +229,10 @@ def supports_architecture(catalog: Catalog, backend: Backend, architecture: str,
         return True
     if backend.inherits_architectures:
         parent = catalog.backends[backend.inherits_architectures]
+        since = parent.architectures.get(architecture)
+        until = backend.inherits_architectures_until
+        if since is not None and until is not None and version_key(since) > version_key(until):
+            return False  # e.g. lmi-dist 0.32.0 bundles vLLM 0.6.3, not the vLLM of that djl-lmi release
         return supports_architecture(catalog, parent, architecture, version)
     return False
 

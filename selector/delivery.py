@@ -35,12 +35,8 @@ def download_timeout_s(plan: Plan) -> int:
 
 
 def startup_timeout_s(plan: Plan) -> int:
-    """ContainerStartupHealthCheckTimeoutInSeconds: never below LMI's model loading timeout (1800 s)."""
-    rt = load_catalog().runtime
-    seconds = rt["model_loading_timeout_s"] + plan.checkpoint_bytes / rt["download_bytes_per_s"]
-    if plan.compiled_backend:
-        seconds += rt["compile_allowance_s"]
-    return _clamp(seconds, rt["model_loading_timeout_s"], rt["endpoint_timeout_max_s"])
+    """ContainerStartupHealthCheckTimeoutInSeconds: the plan's option.model_loading_timeout (>= 1800 s)."""
+    return plan.model_loading_timeout_s
 
 
 def volume_size_gb(plan: Plan) -> int | None:

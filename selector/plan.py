@@ -39,6 +39,7 @@ class Plan:
     max_batch_size: int
     min_concurrency: int
     checkpoint_bytes: int
+    model_loading_timeout_s: int
     memory: dict[str, int]
     hourly_usd: float
     price_as_of: str
@@ -82,6 +83,7 @@ class Plan:
             "max_batch_size": self.max_batch_size,
             "min_concurrency": self.min_concurrency,
             "memory": dict(self.memory, checkpoint_bytes=self.checkpoint_bytes),
+            "model_loading_timeout_s": self.model_loading_timeout_s,
             "cost": {
                 "hourly_usd": self.hourly_usd,
                 "monthly_usd": round(self.hourly_usd * HOURS_PER_MONTH, 2),

@@ -17,12 +17,10 @@ from selector.render import render_file, render_options
 from selector.request import Request
 from selector.rules import RULE_ORDER, first_rejection
 from selector.rules.base import Candidate, Context, Rejection
-from selector.sizing import max_batch_size, max_num_tokens
+from selector.sizing import max_batch_size, max_num_tokens, model_loading_timeout_s
 from selector.validate import validate_against_model, validate_request
 
 LOCAL_MODEL_DIR = "/opt/ml/model"
-GPU_TP = (1, 2, 4, 8)
-NEURON_TP = (1, 2, 4, 8, 12, 24)
 Verdict = tuple[Candidate, "Rejection | None"]
 
 
@@ -83,8 +81,7 @@ def enumerate_candidates(request: Request, shape: ModelShape, catalog: Catalog) 
                     if request.tensor_parallel_degree:
                         degrees = (request.tensor_parallel_degree,)
                     else:
-                        options = NEURON_TP if instance.accelerator_kind == "neuron" else GPU_TP
-                        degrees = tuple(tp for tp in options if tp <= instance.devices)
+                        degrees = tuple(tp for tp in backend.tp_degrees if tp <= instance.devices)
                     out.extend(Candidate(backend, image, method, instance, tp) for tp in degrees)
     return out
 
@@ -139,6 +136,7 @@ def build_plan(ranked: list[Candidate], verdicts: list[Verdict], ctx: Context, l
     quant_kind = "prequantized" if shape.prequantized else ("none" if best.quantization.name == "none" else "runtime")
     offer = best.backend.runtime_quantization.get(best.quantization.name)
     model_id = _served_model_id(request, shape)
+    loading_timeout = model_loading_timeout_s(shape.checkpoint_bytes(), best.backend.compiled, catalog)
     values = {
         "container_version": best.image.version,
         "model_id": model_id,
@@ -152,7 +150,7 @@ def build_plan(ranked: list[Candidate], verdicts: list[Verdict], ctx: Context, l
         "max_num_tokens": max_num_tokens(batch, lengths.max_input_tokens, memory, catalog),
         "max_batch_size": batch,
         "gpu_memory_utilization": catalog.runtime["gpu_memory_utilization"],
-        "model_loading_timeout": catalog.runtime["model_loading_timeout_s"],
+        "model_loading_timeout": loading_timeout,
         "quantize": offer.option if (offer and quant_kind == "runtime") else None,
     }
     options = render_options(best.backend.name, values, request.options)
@@ -195,6 +193,7 @@ def build_plan(ranked: list[Candidate], verdicts: list[Verdict], ctx: Context, l
         max_batch_size=batch,
         min_concurrency=ctx.min_concurrency,
         checkpoint_bytes=shape.checkpoint_bytes(),
+        model_loading_timeout_s=loading_timeout,
         memory=memory.as_dict(batch),
         hourly_usd=best.instance.hourly_usd,
         price_as_of=catalog.price_as_of,

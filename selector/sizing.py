@@ -6,17 +6,23 @@ from selector.memory import MemoryEstimate
 from selector.rules.base import Candidate
 
 
+def batch_cap(candidate: Candidate, catalog: Catalog) -> int:
+    """The most sequences one model copy batches: the backend default, 32 on Neuron (compiled buckets)."""
+    if candidate.instance.accelerator_kind == "neuron":
+        return catalog.runtime["neuron_batch_size_cap"]
+    return catalog.runtime["max_batch_size_cap"]
+
+
 def max_batch_size(candidate: Candidate, memory: MemoryEstimate, catalog: Catalog) -> int:
     """Full-length sequences one model copy holds in KV cache, capped at the backend's default.
 
     Counting every sequence at max_model_len is conservative: paged KV caches usually hold more.
     Neuron compiles fixed batch buckets: the largest power of two, capped at 32 (LMI smart default).
     """
-    fits = memory.kv_token_capacity // memory.max_model_len
+    fits = min(memory.kv_token_capacity // memory.max_model_len, batch_cap(candidate, catalog))
     if candidate.instance.accelerator_kind == "neuron":
-        cap = min(fits, catalog.runtime["neuron_batch_size_cap"])
-        return 1 << (cap.bit_length() - 1)
-    return min(fits, catalog.runtime["max_batch_size_cap"])
+        return 1 << (fits.bit_length() - 1)
+    return fits
 
 
 def max_num_tokens(batch: int, max_input_tokens: int, memory: MemoryEstimate, catalog: Catalog) -> int:
@@ -24,3 +30,14 @@ def max_num_tokens(batch: int, max_input_tokens: int, memory: MemoryEstimate, ca
     alpha = catalog.runtime["trtllm_max_num_tokens_alpha"]
     guess = max(max_input_tokens, round(batch * max_input_tokens * alpha))
     return min(guess, max(max_input_tokens, memory.kv_token_capacity))
+
+
+def model_loading_timeout_s(checkpoint_bytes: int, compiled: bool, catalog: Catalog) -> int:
+    """option.model_loading_timeout: LMI's 1800 s default, plus the checkpoint at a conservative throughput
+    and compile time for TensorRT-LLM/NeuronX, capped at SageMaker's 3600 s startup limit. The endpoint's
+    startup health check uses the same figure, so neither gives up before the other."""
+    rt = catalog.runtime
+    seconds = rt["model_loading_timeout_s"] + checkpoint_bytes / rt["download_bytes_per_s"]
+    if compiled:
+        seconds += rt["compile_allowance_s"]
+    return int(max(rt["model_loading_timeout_s"], min(rt["endpoint_timeout_max_s"], round(seconds))))

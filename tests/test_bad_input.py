@@ -213,8 +213,10 @@ ROWS = [
     # --- requests the model or the catalog cannot honour
     row("context-longer-than-llama2", one("max_input_tokens: 4000\nmax_output_tokens: 1000", "meta-llama/Llama-2-7b-hf"),
         "max_input_tokens + max_output_tokens = 5000", "at most 4096 tokens"),
-    row("tp-does-not-divide-heads", one("tensor_parallel_degree: 3"), "tensor_parallel_degree = 3",
-        "does not divide 32 attention heads"),
+    row("tp-does-not-divide-heads", one("tensor_parallel_degree: 2", model="tiiuae/falcon-7b"),
+        "tensor_parallel_degree = 2", "does not divide 71 attention heads"),
+    row("tp-not-a-sharding-degree", one("tensor_parallel_degree: 3"), "tensor_parallel_degree = 3",
+        "shards across TP 1, 2, 4, 8, not 3"),
     row("pin-neuronx-on-g5", one("backend: neuronx\nfamilies: [g5]"), "backend = 'neuronx'", "runs only on neuron",
         "inf2"),
     row("pin-vllm-for-t5", one("backend: vllm", "google/flan-t5-xl"), "backend = 'vllm'", "no plan honours this pin",

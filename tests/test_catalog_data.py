@@ -93,3 +93,18 @@ def test_params_computed_from_shape_match_published(model_id):
     shape = load_model(model_id)
     assert shape.published_params, model_id
     assert shape.total_params() == pytest.approx(shape.published_params, rel=0.03)
+
+
+@pytest.mark.parametrize("backend,architecture,version,expected", [
+    ("lmi-dist", "LlamaForCausalLM", "0.32.0", True),
+    ("lmi-dist", "T5ForConditionalGeneration", "0.32.0", True),
+    ("lmi-dist", "DeepseekV3ForCausalLM", "0.32.0", False),  # lmi-dist bundles vLLM 0.6.3, not 0.7.3
+    ("vllm", "DeepseekV3ForCausalLM", "0.32.0", True),
+    ("neuronx", "GPTBigCodeForCausalLM", "0.29.0", False),  # not in the TNX model loader map
+    ("vllm", "T5ForConditionalGeneration", "0.38.0", False),
+])
+def test_architecture_support_facts(backend, architecture, version, expected):
+    from selector.catalog import supports_architecture
+
+    catalog = load_catalog()
+    assert supports_architecture(catalog, catalog.backends[backend], architecture, version) is expected

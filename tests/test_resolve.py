@@ -24,7 +24,8 @@ def test_llama2_13b_even_traffic_goes_to_tensorrtllm_on_g5():
     assert plan.backend == "tensorrtllm"
     assert plan.instance_type.startswith("ml.g5.")
     assert plan.serving_properties["option.max_input_len"] == "1024"
-    assert plan.serving_properties["option.max_output_len"] == "512"
+    # 0.33.0+ maps option.max_output_len to TensorRT-LLM's max_seq_len: the whole sequence, input + output
+    assert plan.serving_properties["option.max_output_len"] == "1536"
 
 
 @pytest.mark.parametrize("traffic", ["even", "uneven"])
@@ -81,7 +82,8 @@ def test_runtime_quantization_sets_option_quantize():
 @pytest.mark.parametrize("pins,field,fragment", [
     (dict(backend="vllm", model="google/flan-t5-xl"), "backend", "does not run T5ForConditionalGeneration"),
     (dict(instance_type="ml.g5.xlarge", model="meta-llama/Llama-2-70b-hf"), "instance_type", "ml.g5.xlarge"),
-    (dict(tensor_parallel_degree=3, model="meta-llama/Llama-2-13b-hf"), "tensor_parallel_degree", "feasible TP"),
+    (dict(tensor_parallel_degree=3, model="meta-llama/Llama-2-13b-hf"), "tensor_parallel_degree",
+     "shards across TP 1, 2, 4, 8, not 3"),
     (dict(backend="tensorrtllm", quantization="fp8", model="meta-llama/Llama-2-7b-hf", families=("g5", "p4d")),
      "backend + quantization", "compute capability 8.9+"),
     (dict(quantization="awq", backend="vllm", model="meta-llama/Llama-2-7b-hf"), "backend + quantization",

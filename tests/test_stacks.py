@@ -185,3 +185,10 @@ def test_plan_summary_in_description_and_outputs(coverage):
     assert "meta-llama/Llama-2-7b-hf on vllm" in data["Description"]
     assert {"EndpointName", "EndpointArn", "ImageUri", "Plan", "HourlyUsd"} <= set(data["Outputs"])
     assert data["Outputs"]["HourlyUsd"]["Value"] == "1.52"
+
+
+def test_startup_health_check_waits_as_long_as_lmi_loads(coverage):
+    """LMI gives up loading at option.model_loading_timeout; the health check must not give up sooner."""
+    t = coverage["lmi-private-s3"]
+    loading = int(container(t)["Environment"]["OPTION_MODEL_LOADING_TIMEOUT"])
+    assert variant(t)["ContainerStartupHealthCheckTimeoutInSeconds"] == loading >= 1800

@@ -52,4 +52,4 @@ def first_rejection(candidate: Candidate, ctx: Context) -> Rejection | None:
 
 def describe() -> list[tuple[str, str]]:
     """(name, the condition in one sentence) straight from each rule's docstring."""
-    return [(rule.NAME, (rule.__doc__ or "").strip().splitlines()[0]) for rule in RULES]
+    return [(rule.NAME, " ".join((rule.__doc__ or "").strip().split("\n\n")[0].split())) for rule in RULES]

@@ -1,17 +1,32 @@
-"""Each device holds its share of the weights plus KV cache for min_concurrency full-length sequences."""
+"""Each device holds its share of the weights plus KV cache for min_concurrency full-length sequences,
+and one model copy may batch that many (backend cap: 256, or 32 on Neuron)."""
 from __future__ import annotations
 
 from selector.catalog import GIB
+from selector.memory import SERVING_DTYPE_BYTES
 from selector.rules.base import Candidate, Context, Rejection
+from selector.sizing import batch_cap
 
 NAME = "device_memory_fits"
 
 
 def check(candidate: Candidate, ctx: Context) -> Rejection | None:
+    cap = batch_cap(candidate, ctx.catalog)
+    if ctx.min_concurrency > cap:
+        return Rejection(NAME, f"min_concurrency {ctx.min_concurrency} exceeds the {cap} sequences one "
+                               f"{candidate.backend.display_name} model copy batches; use instance_count or "
+                               f"autoscaling for more")
     mem = ctx.memory(candidate)
+    usable = mem.usable_per_device_bytes / GIB
+    offer = candidate.backend.runtime_quantization.get(candidate.quantization.name)
+    if offer and offer.loads_full_precision and not ctx.shape.prequantized:
+        full = ctx.shape.total_params() * SERVING_DTYPE_BYTES / candidate.tp / GIB
+        if full > usable:
+            return Rejection(NAME, f"{candidate.backend.display_name} {offer.method} loads the 16-bit weights "
+                                   f"before quantizing: {full:.1f} GiB per device at TP {candidate.tp} exceeds "
+                                   f"{usable:.1f} GiB usable on {candidate.instance.name}")
     if mem.fits:
         return None
-    usable = mem.usable_per_device_bytes / GIB
     weights = mem.weights_per_device_bytes / GIB
     if mem.kv_budget_per_device_bytes <= 0:
         return Rejection(

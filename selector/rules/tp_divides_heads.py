@@ -11,6 +11,8 @@ def feasible(count: int, options: list[int]) -> list[int]:
 
 
 def check(candidate: Candidate, ctx: Context) -> Rejection | None:
+    if candidate.backend.pads_attention_heads:
+        return None  # not applicable: NeuronX pads heads to a multiple of the TP degree
     heads = ctx.shape.num_heads
     if heads % candidate.tp == 0:
         return None

@@ -11,6 +11,8 @@ NAME = "tp_divides_kv_heads"
 
 
 def check(candidate: Candidate, ctx: Context) -> Rejection | None:
+    if candidate.backend.pads_attention_heads:
+        return None  # not applicable: NeuronX pads heads to a multiple of the TP degree
     kv, tp = ctx.shape.num_kv_heads, candidate.tp
     if kv % tp == 0 or tp % kv == 0:
         return None

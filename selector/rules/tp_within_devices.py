@@ -1,4 +1,4 @@
-"""TP degree is at most the instance's devices (GPUs, or NeuronCores on Inf2)."""
+"""TP degree is one the backend shards across and at most the instance's devices (GPUs, or NeuronCores on Inf2)."""
 from __future__ import annotations
 
 from selector.rules.base import Candidate, Context, Rejection
@@ -7,6 +7,11 @@ NAME = "tp_within_devices"
 
 
 def check(candidate: Candidate, ctx: Context) -> Rejection | None:
+    degrees = candidate.backend.tp_degrees
+    if candidate.tp not in degrees:
+        fitting = [tp for tp in degrees if tp <= candidate.instance.devices]
+        return Rejection(NAME, f"{candidate.backend.display_name} shards across TP {', '.join(map(str, degrees))}, "
+                               f"not {candidate.tp}; on {candidate.instance.name}: {', '.join(map(str, fitting))}")
     devices = candidate.instance.devices
     if candidate.tp <= devices:
         return None

@@ -18,6 +18,7 @@ from tests.rules.helpers import candidate, context
     pytest.param("neuronx", "int8", "meta-llama/Llama-2-7b-hf", None, None, id="neuronx-int8"),
     pytest.param("neuronx", "fp8", "meta-llama/Llama-2-7b-hf", None, "it offers: int8", id="neuronx-no-fp8"),
     pytest.param("vllm", "awq", "TheBloke/Llama-2-70B-AWQ", None, None, id="vllm-reads-awq-checkpoint"),
+    pytest.param("vllm", "gptq", "TheBloke/Llama-2-13B-GPTQ", "0.29.0", "does not load GPTQ", id="vllm-gptq-before-0.30"),
     pytest.param("lmi-dist", "fp8", "meta-llama/Llama-2-7b-hf", None, None, id="lmi-dist-fp8-llama"),
     pytest.param("lmi-dist", "fp8", "google/flan-t5-xxl", None, "does not apply to T5ForConditionalGeneration",
                  id="lmi-dist-fp8-not-t5"),

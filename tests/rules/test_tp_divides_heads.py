@@ -15,3 +15,9 @@ def test_tp_divides_heads(model, tp, expect):
     assert (verdict is None) == (expect is None)
     if expect:
         assert expect in verdict.reason
+
+
+def test_not_applicable_where_heads_are_padded():
+    """NeuronX pads heads to a multiple of TP: Llama-2-70B's 64 heads on all 24 NeuronCores of inf2.48xlarge."""
+    assert tp_divides_heads.check(candidate("neuronx", "ml.inf2.48xlarge", tp=24),
+                                  context("meta-llama/Llama-2-70b-hf")) is None
