@@ -9,9 +9,8 @@ from selector.lengths import Lengths
 from selector.memory import MemoryEstimate
 from selector.ranking import traffic_rank
 from selector.rules import RULE_ORDER
-from selector.rules.base import Candidate, Context, Rejection
+from selector.rules.base import Candidate, Context, Rejection, Verdict
 
-Verdict = tuple[Candidate, "Rejection | None"]
 
 
 def _gib(value: int) -> str:
@@ -143,8 +142,8 @@ def _instance_line(best: Candidate, verdicts: list[Verdict], ctx: Context) -> st
 def warnings(best: Candidate, ctx: Context, lengths: Lengths) -> list[str]:
     out = []
     if best.backend.deprecated:
-        out.append(f"{best.backend.display_name} is deprecated: {best.backend.deprecation}. The plan pins that last "
-                   "image; plan a migration.")
+        out.append(f"{best.backend.display_name} is deprecated: {best.backend.deprecation}. The plan uses "
+                   f"{best.image.tag}, which gets no updates; plan a migration.")
     if best.backend.compiled and lengths.defaulted:
         out.append(f"{best.backend.display_name} compiles for fixed limits, but no max_input_tokens / "
                    f"max_output_tokens were given: built for input <= {lengths.max_input_tokens}, output <= "
@@ -152,8 +151,8 @@ def warnings(best: Candidate, ctx: Context, lengths: Lengths) -> list[str]:
     if lengths.shrunk_from:
         out.append(f"max_model_len shrunk from {lengths.shrunk_from} to {lengths.max_model_len} to fit "
                    f"{ctx.min_concurrency} concurrent sequences; longer requests will be refused.")
-    offer = best.backend.runtime_quantization.get(best.quantization.name)
-    if offer and offer.min_compute_capability and best.quantization.name == "fp8" and not ctx.shape.prequantized:
+    fp8_hardware = (best.instance.compute_capability or 0) < 8.9
+    if best.quantization.name == "fp8" and best.instance.accelerator_kind == "nvidia" and fp8_hardware:
         out.append(f"fp8 on {best.instance.accelerator} runs weight-only (W8A16): memory halves, compute stays 16-bit.")
     if best.instance.name == "ml.p4de.24xlarge":
         out.append("ml.p4de.24xlarge price is UNCONFIRMED in the catalog; refresh prices before budgeting.")

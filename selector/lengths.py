@@ -38,11 +38,14 @@ def decide_lengths(request: Request, shape: ModelShape, catalog: Catalog) -> Len
     inputs = given_in if given_in is not None else min(limit, runtime["default_max_model_len"]) - output
     total = inputs + output
     if total > limit:
-        field = "max_input_tokens + max_output_tokens" if given_in is not None and given_out is not None else (
-            "max_input_tokens" if given_in is not None else "max_output_tokens")
+        if given_in is not None and given_out is not None:
+            field, value = "max_input_tokens + max_output_tokens", total
+        else:
+            field, value = ("max_input_tokens", given_in) if given_in is not None else ("max_output_tokens", given_out)
         raise SelectorError(
-            field, total,
-            f"{shape.model_id} supports at most {limit} tokens of context (max positions in its config)",
+            field, value,
+            f"{shape.model_id} supports at most {limit} tokens of context (max positions in its config), and "
+            f"input + output here come to {total}",
             f"Keep input + output at or below {limit}",
         )
     if inputs < 1:

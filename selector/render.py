@@ -15,6 +15,16 @@ from selector.errors import SelectorError
 from selector.versions import at_least
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+# Keys the plan decides in some backend or container version. A pass-through option may not set them even
+# where the chosen template leaves them out (e.g. option.rolling_batch on vLLM >= 0.35.0): that would change
+# memory or batching behind the plan's back. tests/test_render.py checks every template key is listed.
+PLAN_KEYS = frozenset({
+    "engine", "option.mpi_mode", "option.entryPoint", "option.model_id", "option.revision", "option.rolling_batch",
+    "option.tensor_parallel_degree", "option.dtype", "option.max_model_len", "option.max_rolling_batch_size",
+    "option.gpu_memory_utilization", "option.model_loading_timeout", "option.quantize", "option.max_input_len",
+    "option.max_output_len", "option.max_num_tokens", "option.max_tokens", "option.n_positions",
+    "option.batch_scheduler_policy",
+})
 
 
 @lru_cache(maxsize=1)
@@ -35,12 +45,12 @@ def parse_properties(text: str) -> dict[str, str]:
         line = line.strip()
         if not line or line.startswith("#"):
             continue
-        key, sep, value = line.partition("=")
+        key, sep, value = (part.strip() for part in line.partition("="))
         if not sep:
             raise ValueError(f"template produced a line without '=': {line!r}")
         if key in result:
             raise ValueError(f"template produced {key} twice")
-        result[key.strip()] = value.strip()
+        result[key] = value
     return result
 
 
@@ -51,7 +61,7 @@ def render_options(backend: str, values: dict[str, Any], extra: dict[str, str]) 
     rendered = template.render(**values, at_least=lambda since: at_least(version, since))
     options = parse_properties(rendered)
     for key, value in sorted(extra.items()):
-        if key in options:
+        if key in options or key in PLAN_KEYS:
             raise SelectorError(
                 f"options.{key}", value,
                 "the plan already sets this key from the request",

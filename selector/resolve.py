@@ -16,12 +16,11 @@ from selector.ranking import rank, sort_key
 from selector.render import render_file, render_options
 from selector.request import Request
 from selector.rules import RULE_ORDER, first_rejection
-from selector.rules.base import Candidate, Context, Rejection
+from selector.rules.base import Candidate, Context, Rejection, Verdict
 from selector.sizing import max_batch_size, max_num_tokens, model_loading_timeout_s
 from selector.validate import validate_against_model, validate_request
 
 LOCAL_MODEL_DIR = "/opt/ml/model"
-Verdict = tuple[Candidate, "Rejection | None"]
 
 
 def resolve(request: Request, catalog: Catalog | None = None) -> Plan:
@@ -152,6 +151,7 @@ def build_plan(ranked: list[Candidate], verdicts: list[Verdict], ctx: Context, l
         "gpu_memory_utilization": catalog.runtime["gpu_memory_utilization"],
         "model_loading_timeout": loading_timeout,
         "quantize": offer.option if (offer and quant_kind == "runtime") else None,
+        "checkpoint_quantization": shape.prequantized,
     }
     options = render_options(best.backend.name, values, request.options)
     header = {

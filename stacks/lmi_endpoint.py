@@ -101,8 +101,9 @@ class LmiEndpoint(Construct):
             environment.update(to_environment(plan.serving_properties))
         security = props.security
         if security.hf_token_secret_arn:
+            # A dynamic reference: CloudFormation resolves it at deploy time, so the token is in neither the
+            # repository nor the template, and the endpoint's role needs no access to the secret.
             environment["HF_TOKEN"] = cdk.SecretValue.secrets_manager(security.hf_token_secret_arn).unsafe_unwrap()
-            statements.append(policy.read_secret(security.hf_token_secret_arn))
         if security.kms_key_arn:
             statements.append(policy.use_key(security.kms_key_arn))
         if security.subnet_ids:

@@ -8,7 +8,7 @@ from selector.render import parse_properties, render_options
 
 BASE = dict(model_id="m", revision=None, architecture="LlamaForCausalLM", tp=4, dtype="fp16", max_model_len=4096,
             max_input_len=3584, max_output_len=512, max_num_tokens=8192, max_batch_size=16,
-            gpu_memory_utilization=0.9, model_loading_timeout=1800, quantize=None)
+            gpu_memory_utilization=0.9, model_loading_timeout=1800, quantize=None, checkpoint_quantization=None)
 
 
 @pytest.mark.parametrize("backend,version,present,absent", [
@@ -61,3 +61,29 @@ def test_rendered_file_has_header_and_sorted_keys():
     keys = [line.split("=")[0] for line in text.splitlines() if line and not line.startswith("#")]
     assert keys == sorted(keys)
     assert text == resolve(Request(model="meta-llama/Llama-2-7b-hf")).serving_properties_text
+
+
+@pytest.mark.parametrize("backend,version,expected", [
+    ("lmi-dist", "0.28.0", "gptq"), ("vllm", "0.29.0", "gptq"), ("lmi-dist", "0.32.0", None), ("vllm", "0.38.0", None),
+])
+def test_prequantized_checkpoints_name_their_method_only_before_0_30(backend, version, expected):
+    options = render_options(backend, dict(BASE, container_version=version, checkpoint_quantization="gptq"), {})
+    assert options.get("option.quantize") == expected
+
+
+def test_every_template_key_is_a_plan_key():
+    """Pass-through options are refused for every key any template emits, in any version."""
+    from selector.render import PLAN_KEYS
+
+    for backend in ("vllm", "lmi-dist", "tensorrtllm", "deepspeed", "neuronx"):
+        for version in ("0.25.0", "0.29.0", "0.30.0", "0.33.0", "0.38.0"):
+            for quantize, revision, arch in ((None, None, "LlamaForCausalLM"), ("fp8", "r", "T5ForConditionalGeneration")):
+                values = dict(BASE, container_version=version, quantize=quantize, revision=revision,
+                              architecture=arch, checkpoint_quantization="awq")
+                assert set(render_options(backend, values, {})) <= PLAN_KEYS
+
+
+def test_plan_keys_are_refused_even_where_the_template_omits_them():
+    with pytest.raises(SelectorError) as info:
+        render_options("vllm", dict(BASE, container_version="0.38.0"), {"option.rolling_batch": "lmi-dist"})
+    assert info.value.field == "options.option.rolling_batch"

@@ -5,19 +5,19 @@ from selector.catalog import Catalog, supports_architecture
 from selector.rules.base import Candidate, Context, Rejection
 
 NAME = "architecture_supported"
-_RUNNERS: dict[tuple[int, str], list[str]] = {}
+_RUNNERS: dict[tuple[int, str], tuple[Catalog, list[str]]] = {}  # holds the catalog, so its id stays unique
 
 
 def backends_running(catalog: Catalog, arch: str) -> list[str]:
     """Backends with any published container that runs `arch` (memoized: asked once per candidate)."""
     key = (id(catalog), arch)
     if key not in _RUNNERS:
-        _RUNNERS[key] = [
+        _RUNNERS[key] = (catalog, [
             b.name for b in catalog.backends.values()
             if any(supports_architecture(catalog, b, arch, image.version)
                    for c in b.containers for image in catalog.images.in_range(c))
-        ]
-    return _RUNNERS[key]
+        ])
+    return _RUNNERS[key][1]
 
 
 def check(candidate: Candidate, ctx: Context) -> Rejection | None:

@@ -56,3 +56,7 @@ class MissingFact(Exception):
     def __init__(self, fact: str) -> None:
         super().__init__(fact)
         self.fact = fact
+
+
+Verdict = tuple[Candidate, "Rejection | None"]
+"""A candidate and the first rule that rejected it (None: feasible)."""

@@ -57,10 +57,6 @@ def read_prefix(s3_uri: str) -> list[iam.PolicyStatement]:
     ]
 
 
-def read_secret(secret_arn: str) -> iam.PolicyStatement:
-    return iam.PolicyStatement(sid="ReadHfToken", actions=["secretsmanager:GetSecretValue"], resources=[secret_arn])
-
-
 def use_key(key_arn: str) -> iam.PolicyStatement:
     return iam.PolicyStatement(sid="UseStorageKey", actions=["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey",
                                                              "kms:GenerateDataKey"], resources=[key_arn])
