@@ -43,7 +43,7 @@ def print_plan(plan: Plan, console: Console | None = None) -> None:
         ("backend", f"{plan.backend_display} ({plan.backend})"),
         ("quantization", f"{plan.quantization} ({plan.quantization_kind})"),
         ("instance", f"{plan.instance_type} ({plan.devices} x {plan.accelerator})"),
-        ("tensor parallel", f"{plan.tensor_parallel_degree} ({plan.replicas} copy/copies)"),
+        ("tensor parallel", f"{plan.tensor_parallel_degree} ({plan.replicas} model {'copy' if plan.replicas == 1 else 'copies'})"),
         ("limits", f"max_model_len {plan.max_model_len}, input {plan.max_input_tokens}, output "
                    f"{plan.max_output_tokens}, batch {plan.max_batch_size}"),
         ("image", plan.image_uri),
