@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from selector.catalog import load_catalog
 from selector.plan import Plan
+from selector.sizing import clamp
 
 OPTION_PREFIX = "option."
 
@@ -23,15 +24,11 @@ def to_environment(options: dict[str, str]) -> dict[str, str]:
     return {environment_name(key): value for key, value in sorted(options.items())}
 
 
-def _clamp(value: float, low: int, high: int) -> int:
-    return int(max(low, min(high, round(value))))
-
-
 def download_timeout_s(plan: Plan) -> int:
     """ModelDataDownloadTimeoutInSeconds: a base plus the checkpoint at a conservative throughput."""
     rt = load_catalog().runtime
     seconds = rt["startup_base_s"] + plan.checkpoint_bytes / rt["download_bytes_per_s"]
-    return _clamp(seconds, rt["endpoint_timeout_min_s"], rt["endpoint_timeout_max_s"])
+    return clamp(seconds, rt["endpoint_timeout_min_s"], rt["endpoint_timeout_max_s"])
 
 
 def startup_timeout_s(plan: Plan) -> int:
@@ -45,4 +42,4 @@ def volume_size_gb(plan: Plan) -> int | None:
         return None
     rt = load_catalog().runtime
     size = plan.checkpoint_bytes / 1e9 * rt["neuron_volume_factor"] + rt["neuron_volume_base_gb"]
-    return _clamp(size, 1, rt["volume_max_gb"])
+    return clamp(size, 1, rt["volume_max_gb"])

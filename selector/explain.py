@@ -7,7 +7,6 @@ from __future__ import annotations
 from selector.catalog import GIB
 from selector.lengths import Lengths
 from selector.memory import MemoryEstimate
-from selector.ranking import traffic_rank
 from selector.rules import RULE_ORDER
 from selector.rules.base import Candidate, Context, Rejection, Verdict
 
@@ -82,7 +81,7 @@ def _backend_lines(best: Candidate, ranked: list[Candidate], verdicts: list[Verd
                  f"{' > '.join(order)} ({why}), current backends before deprecated ones."]
     feasible_backends = {c.backend.name for c in ranked}
     for name in order:
-        if name == best.backend.name or traffic_rank(catalog, request.traffic, name) > len(order):
+        if name == best.backend.name:
             continue
         if name in feasible_backends:
             cheapest = min((c for c in ranked if c.backend.name == name), key=lambda c: c.instance.hourly_usd)

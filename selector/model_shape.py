@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from selector.catalog import read_data
+from selector.catalog import load_catalog, read_data
 from selector.errors import SelectorError, one_of
 
 # HF config key spellings per quantity, in the order the families use them.
@@ -182,10 +182,15 @@ def check_config(config: dict[str, Any], source: str) -> None:
             raise bad(key, config[key], "true or false")
 
 
-@lru_cache(maxsize=None)
 def _group_overhead_bytes(method: str) -> float:
     """Scale + zero point bytes per quantization group (a fact of the method, kept in backends.json)."""
-    return read_data("backends.json")["quantization_methods"][method]["group_overhead_bytes"]
+    return load_catalog().methods[method].group_overhead_bytes
+
+
+@lru_cache(maxsize=1)
+def _model_types() -> dict[str, Any]:
+    """Layout traits per HF model_type, read once per process (every config normalization needs them)."""
+    return read_data("model_types.json")["model_types"]
 
 
 def _first(config: dict[str, Any], keys: tuple[str, ...]) -> Any:
@@ -274,7 +279,7 @@ def shape_from_config(
     config: dict[str, Any], model_id: str, source: str, published: int | None = None, from_catalog: bool = False,
 ) -> ModelShape:
     """Normalize one HF config.json dict; a missing fact is an error naming the key, never a guess."""
-    types = read_data("model_types.json")["model_types"]
+    types = _model_types()
     architectures = config.get("architectures") or []
     model_type = config.get("model_type")
     if not architectures or not model_type:

@@ -32,6 +32,10 @@ def max_num_tokens(batch: int, max_input_tokens: int, memory: MemoryEstimate, ca
     return min(guess, max(max_input_tokens, memory.kv_token_capacity))
 
 
+def clamp(value: float, low: int, high: int) -> int:
+    return int(max(low, min(high, round(value))))
+
+
 def model_loading_timeout_s(checkpoint_bytes: int, compiled: bool, catalog: Catalog) -> int:
     """option.model_loading_timeout: LMI's 1800 s default, plus the checkpoint at a conservative throughput
     and compile time for TensorRT-LLM/NeuronX, capped at SageMaker's 3600 s startup limit. The endpoint's
@@ -40,4 +44,4 @@ def model_loading_timeout_s(checkpoint_bytes: int, compiled: bool, catalog: Cata
     seconds = rt["model_loading_timeout_s"] + checkpoint_bytes / rt["download_bytes_per_s"]
     if compiled:
         seconds += rt["compile_allowance_s"]
-    return int(max(rt["model_loading_timeout_s"], min(rt["endpoint_timeout_max_s"], round(seconds))))
+    return clamp(seconds, rt["model_loading_timeout_s"], rt["endpoint_timeout_max_s"])
