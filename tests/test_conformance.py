@@ -202,3 +202,15 @@ def test_catalog_matches_the_source():
     from scripts.build_container_options import main
 
     assert main([MIRROR, "--check"]) == 0
+
+
+def test_environment_delivery_below_0_27_is_bad_input_naming_the_deployment():
+    from selector.deployments import parse_deployments, resolve_all
+
+    parsed = parse_deployments({"deployments": [{"name": "ds", "model": "meta-llama/Llama-2-7b-hf",
+                                                 "backend": "deepspeed", "container_version": "0.26.0",
+                                                 "delivery": "environment"}]})
+    with pytest.raises(SelectorError) as info:
+        resolve_all(parsed)
+    assert info.value.field == "deployments[ds].delivery"
+    assert "OPTION_ENGINE" in info.value.paragraph()
