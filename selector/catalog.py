@@ -51,14 +51,30 @@ class ContainerRange:
 
 
 @dataclass(frozen=True)
+class QuantizeOption:
+    """The serving.properties key and value that select a method from container version `since` on."""
+
+    since: str
+    key: str  # option.quantize, or option.quant_algo on TensorRT-LLM's LLM-API path (0.33.0+)
+    value: str
+
+
+@dataclass(frozen=True)
 class RuntimeQuantization:
     method: str
-    option: str  # the value LMI expects in option.quantize
+    options: tuple[QuantizeOption, ...]  # oldest first; the container's spelling changes between versions
     since: str
     architectures: frozenset[str] | None  # None: every architecture the backend runs
     excluded_architectures: frozenset[str]
     min_compute_capability: float | None
     loads_full_precision: bool  # the 16-bit weights are loaded onto the devices before quantizing
+    serving_dtype: str | None = None  # the dtype the container requires with this method (None: the checkpoint's)
+    calibration: str | None = None  # "all_devices": calibrating holds the whole 16-bit model over every GPU
+
+    def option_at(self, version: str) -> QuantizeOption | None:
+        """The key and value this container version reads for the method (None before it exists)."""
+        found = [o for o in self.options if version_key(version) >= version_key(o.since)]
+        return found[-1] if found else None
 
 
 @dataclass(frozen=True)
@@ -167,12 +183,17 @@ def _backend(name: str, raw: dict[str, Any]) -> Backend:
         runtime_quantization={
             method: RuntimeQuantization(
                 method=method,
-                option=q["option"],
+                options=tuple(
+                    QuantizeOption(o["since"], o["key"], o["value"])
+                    for o in sorted(q["options"], key=lambda o: version_key(o["since"]))
+                ),
                 since=q["since"],
                 architectures=frozenset(q["architectures"]) if q["architectures"] else None,
                 excluded_architectures=frozenset(q["excluded_architectures"]),
                 min_compute_capability=q["min_compute_capability"],
                 loads_full_precision=q["loads_full_precision"],
+                serving_dtype=q["serving_dtype"],
+                calibration=(q["calibration"] or {}).get("placement"),
             )
             for method, q in raw["runtime_quantization"].items()
         },

@@ -1,11 +1,15 @@
 """How a plan's options reach the container: serving.properties keys <-> environment variables.
 
-LMI reads `option.<name>` as OPTION_<NAME> and other keys as SERVING_<NAME>, except `engine`, which the
-current containers take as OPTION_ENGINE (lmi-facts 4.1). Same plan -> same options either way.
+LMI turns OPTION_<NAME> into `option.<name>` (ModelInfo.java), and from 0.27.0 OPTION_ENGINE into `engine`
+(djl-serving #1676); before 0.27.0 no variable sets `engine`, so a plan that needs one cannot travel as
+environment there (selector/data/container_options.json "environment", checked by tests/test_conformance.py).
+Same plan -> same options either way.
 """
 from __future__ import annotations
 
 from selector.catalog import load_catalog
+from selector.conformance import engine_variable
+from selector.errors import SelectorError
 from selector.plan import Plan
 from selector.sizing import clamp
 
@@ -22,6 +26,21 @@ def environment_name(key: str) -> str:
 
 def to_environment(options: dict[str, str]) -> dict[str, str]:
     return {environment_name(key): value for key, value in sorted(options.items())}
+
+
+def environment_delivery_error(plan: Plan, field: str = "delivery") -> SelectorError | None:
+    """Why this plan cannot be delivered as environment variables, or None when it can.
+
+    Below 0.27.0 OPTION_ENGINE lands as `option.engine`, which nothing reads, and the container infers the
+    engine itself (e.g. Python for a Llama on the DeepSpeed image, where the plan needs MPI)."""
+    if "engine" not in plan.serving_properties or engine_variable(plan.container_version):
+        return None
+    return SelectorError(
+        field, "environment",
+        f"{plan.backend_display} {plan.container_version} reads no environment variable for engine="
+        f"{plan.serving_properties['engine']} (OPTION_ENGINE sets engine from container 0.27.0 on)",
+        "Use delivery: tarball (a serving.properties file), or pin container_version 0.27.0 or newer",
+    )
 
 
 def download_timeout_s(plan: Plan) -> int:

@@ -417,6 +417,7 @@ def _check_unique_names(parsed: DeploymentsFile) -> None:
 
 def resolve_all(parsed: DeploymentsFile) -> list[ResolvedDeployment]:
     """Every endpoint of the file, resolved; the first failure names its deployment."""
+    from selector.delivery import environment_delivery_error
     from selector.resolve import resolve
 
     out = []
@@ -424,6 +425,8 @@ def resolve_all(parsed: DeploymentsFile) -> list[ResolvedDeployment]:
         for traffic in deployment.traffic_patterns:
             try:
                 plan = resolve(deployment.request(traffic))
+                if deployment.delivery_mode == "environment" and (error := environment_delivery_error(plan)):
+                    raise error
             except SelectorError as error:
                 raise replace_field(error, f"deployments[{deployment.name}].{error.field}") from None
             out.append(ResolvedDeployment(deployment, traffic, deployment.endpoint_name(traffic), plan))

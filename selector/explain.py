@@ -5,6 +5,7 @@ Every sentence carries the numbers it rests on, so a reviewer can redo the arith
 from __future__ import annotations
 
 from selector.catalog import GIB
+from selector.conformance import conformance
 from selector.lengths import Lengths
 from selector.memory import MemoryEstimate
 from selector.rules import RULE_ORDER
@@ -153,6 +154,14 @@ def warnings(best: Candidate, ctx: Context, lengths: Lengths) -> list[str]:
     fp8_hardware = (best.instance.compute_capability or 0) < 8.9
     if best.quantization.name == "fp8" and best.instance.accelerator_kind == "nvidia" and fp8_hardware:
         out.append(f"fp8 on {best.instance.accelerator} runs weight-only (W8A16): memory halves, compute stays 16-bit.")
+    check = conformance(best.backend.name, best.image.version)
+    if not check.verified:
+        out.append(f"{best.backend.display_name} {best.image.version}: options not verified against container "
+                   f"source ({check.note}).")
+    offer = best.backend.runtime_quantization.get(best.quantization.name)
+    if offer and offer.serving_dtype and not ctx.shape.prequantized and offer.serving_dtype != ctx.shape.serving_dtype:
+        out.append(f"{best.backend.display_name} {best.quantization.name} runs in {offer.serving_dtype} only: the "
+                   f"{ctx.shape.checkpoint_dtype} checkpoint is served in {offer.serving_dtype}.")
     if best.instance.name == "ml.p4de.24xlarge":
         out.append("ml.p4de.24xlarge price is UNCONFIRMED in the catalog; refresh prices before budgeting.")
     return out

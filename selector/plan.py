@@ -51,6 +51,14 @@ class Plan:
     alternatives: tuple[dict[str, Any], ...] = field(default=())
 
     @property
+    def conformance(self) -> dict[str, Any]:
+        """Whether the rendered keys and values were checked against this container version's own source
+        (selector/data/container_options.json), which source, and what is not verified."""
+        from selector.conformance import conformance
+
+        return conformance(self.backend, self.container_version).to_json()
+
+    @property
     def summary(self) -> str:
         """One line for stack descriptions, outputs and tables."""
         return (
@@ -94,5 +102,6 @@ class Plan:
             "rationale": list(self.rationale),
             "rejected": list(self.rejected),
             "warnings": list(self.warnings),
+            "conformance": self.conformance,
             "alternatives": list(self.alternatives),
         }

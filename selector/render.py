@@ -23,8 +23,9 @@ PLAN_KEYS = frozenset({
     "option.tensor_parallel_degree", "option.dtype", "option.max_model_len", "option.max_rolling_batch_size",
     "option.gpu_memory_utilization", "option.model_loading_timeout", "option.quantize", "option.max_input_len",
     "option.max_output_len", "option.max_num_tokens", "option.max_tokens", "option.n_positions",
-    "option.batch_scheduler_policy",
+    "option.batch_scheduler_policy", "option.max_seq_len", "option.quant_algo",
 })
+DEFAULT_QUANTIZE_KEY = "option.quantize"
 
 
 @lru_cache(maxsize=1)
@@ -58,6 +59,7 @@ def render_options(backend: str, values: dict[str, Any], extra: dict[str, str]) 
     """The backend template's keys with the plan's values, plus the user's pass-through options."""
     template = environment().get_template(f"{backend}.properties.j2")
     version = values["container_version"]
+    values = {"quantize_key": DEFAULT_QUANTIZE_KEY, **values}  # the key is version-ranged data (backends.json)
     rendered = template.render(**values, at_least=lambda since: at_least(version, since))
     options = parse_properties(rendered)
     for key, value in sorted(extra.items()):

@@ -133,7 +133,8 @@ def build_plan(ranked: list[Candidate], verdicts: list[Verdict], ctx: Context, l
     batch = max_batch_size(best, memory, catalog)
     image_uri = catalog.images.uri(best.image, request.region)
     quant_kind = "prequantized" if shape.prequantized else ("none" if best.quantization.name == "none" else "runtime")
-    offer = best.backend.runtime_quantization.get(best.quantization.name)
+    offer = best.backend.runtime_quantization.get(best.quantization.name) if quant_kind == "runtime" else None
+    quantize = offer.option_at(best.image.version) if offer else None
     model_id = _served_model_id(request, shape)
     loading_timeout = model_loading_timeout_s(shape.checkpoint_bytes(), best.backend.compiled, catalog)
     values = {
@@ -142,7 +143,7 @@ def build_plan(ranked: list[Candidate], verdicts: list[Verdict], ctx: Context, l
         "revision": request.revision,
         "architecture": shape.architecture,
         "tp": best.tp,
-        "dtype": shape.serving_dtype,
+        "dtype": (offer.serving_dtype if offer and offer.serving_dtype else shape.serving_dtype),
         "max_model_len": lengths.max_model_len,
         "max_input_len": lengths.max_input_tokens,
         "max_output_len": lengths.max_output_tokens,
@@ -150,7 +151,8 @@ def build_plan(ranked: list[Candidate], verdicts: list[Verdict], ctx: Context, l
         "max_batch_size": batch,
         "gpu_memory_utilization": catalog.runtime["gpu_memory_utilization"],
         "model_loading_timeout": loading_timeout,
-        "quantize": offer.option if (offer and quant_kind == "runtime") else None,
+        "quantize": quantize.value if quantize else None,
+        "quantize_key": quantize.key if quantize else "option.quantize",
         "checkpoint_quantization": shape.prequantized,
     }
     options = render_options(best.backend.name, values, request.options)

@@ -13,9 +13,14 @@ BASE = dict(model_id="m", revision=None, architecture="LlamaForCausalLM", tp=4, 
 
 @pytest.mark.parametrize("backend,version,present,absent", [
     ("tensorrtllm", "0.29.0", {"engine": "MPI", "option.rolling_batch": "trtllm"}, ["option.mpi_mode"]),
+    # 0.33.0 compiles through djl's trt_llm_partition.py: max_seq_len (whole sequence), TensorRT-LLM dtype names.
     ("tensorrtllm", "0.33.0", {"engine": "Python", "option.mpi_mode": "true", "option.max_input_len": "3584",
-                               "option.max_output_len": "4096"}, []),
-    ("tensorrtllm", "0.32.0", {"engine": "Python", "option.mpi_mode": "true", "option.max_output_len": "512"}, []),
+                               "option.max_seq_len": "4096", "option.dtype": "float16"},
+     ["option.max_output_len", "option.quantize"]),
+    # 0.30.0-0.32.0: the user guide says option.max_output_len "now maps to max_seq_len" (the whole sequence).
+    ("tensorrtllm", "0.32.0", {"engine": "Python", "option.mpi_mode": "true", "option.max_output_len": "4096",
+                               "option.dtype": "fp16"}, ["option.max_seq_len"]),
+    ("tensorrtllm", "0.29.0", {"option.max_output_len": "512"}, ["option.max_seq_len"]),
     ("lmi-dist", "0.29.0", {"engine": "MPI", "option.rolling_batch": "lmi-dist"}, ["option.mpi_mode"]),
     ("lmi-dist", "0.32.0", {"engine": "Python", "option.mpi_mode": "true"}, []),
     ("vllm", "0.34.0", {"option.rolling_batch": "vllm", "option.max_model_len": "4096"}, []),
@@ -34,9 +39,41 @@ def test_keys_per_backend_and_version(backend, version, present, absent):
 
 
 def test_t5_on_tensorrtllm_uses_guaranteed_no_evict():
-    options = render_options("tensorrtllm", dict(BASE, container_version="0.33.0",
+    options = render_options("tensorrtllm", dict(BASE, container_version="0.32.0",
                                                  architecture="T5ForConditionalGeneration"), {})
     assert options["option.batch_scheduler_policy"] == "guaranteed_no_evict"
+
+
+def test_t5_on_tensorrtllm_0_33_drops_the_key_nothing_reads():
+    """trt_llm_partition.py at 0.33.0 reads no batch_scheduler_policy (TensorRT-LLM's default is no-evict)."""
+    options = render_options("tensorrtllm", dict(BASE, container_version="0.33.0",
+                                                 architecture="T5ForConditionalGeneration"), {})
+    assert "option.batch_scheduler_policy" not in options
+
+
+@pytest.mark.parametrize("version,key,value", [
+    ("0.32.0", "option.quantize", "awq"), ("0.33.0", "option.quant_algo", "W4A16_AWQ"),
+])
+def test_tensorrtllm_quantization_key_follows_the_version(version, key, value):
+    plan = resolve(Request(model="meta-llama/Llama-2-7b-hf", backend="tensorrtllm", container_version=version,
+                           quantization="awq", instance_type="ml.g5.12xlarge"))
+    assert plan.serving_properties[key] == value
+    assert {"option.quantize", "option.quant_algo"} - {key} & set(plan.serving_properties) == set()
+
+
+@pytest.mark.parametrize("version,value", [("0.25.0", "bitsandbytes8"), ("0.26.0", "static_int8")])
+def test_neuronx_int8_spelling_follows_the_version(version, value):
+    plan = resolve(Request(model="meta-llama/Llama-2-7b-hf", backend="neuronx", container_version=version,
+                           quantization="int8", instance_type="ml.inf2.24xlarge"))
+    assert plan.serving_properties["option.quantize"] == value
+
+
+def test_deepspeed_smoothquant_serves_a_bf16_checkpoint_in_fp16():
+    """DeepSpeedProperties refuses dtype=bf16 with smoothquant; fp16 is its own default for it."""
+    plan = resolve(Request(model="meta-llama/Meta-Llama-3-8B", backend="deepspeed", container_version="0.27.0",
+                           quantization="smoothquant", instance_type="ml.g5.12xlarge"))
+    assert plan.serving_properties["option.dtype"] == "fp16"
+    assert plan.serving_properties["option.quantize"] == "smoothquant"
 
 
 def test_quantize_and_revision_only_when_set():

@@ -24,8 +24,10 @@ def test_llama2_13b_even_traffic_goes_to_tensorrtllm_on_g5():
     assert plan.backend == "tensorrtllm"
     assert plan.instance_type.startswith("ml.g5.")
     assert plan.serving_properties["option.max_input_len"] == "1024"
-    # 0.33.0+ maps option.max_output_len to TensorRT-LLM's max_seq_len: the whole sequence, input + output
-    assert plan.serving_properties["option.max_output_len"] == "1536"
+    # 0.33.0's trt_llm_partition.py reads option.max_seq_len, the whole sequence (input + output); nothing there
+    # reads option.max_output_len (tests/test_conformance.py)
+    assert plan.serving_properties["option.max_seq_len"] == "1536"
+    assert "option.max_output_len" not in plan.serving_properties
 
 
 @pytest.mark.parametrize("traffic", ["even", "uneven"])

@@ -1,4 +1,4 @@
-"""Feasibility rules, in the seed guide's order: architecture first, then hardware and memory.
+"""Feasibility rules: architecture first, then hardware, then memory.
 
 Traffic pattern and cost are not pass/fail rules; they rank the survivors (selector/ranking.py).
 Adding a rule = one file here, one line in RULES, one table-driven test file.
@@ -10,6 +10,7 @@ from types import ModuleType
 from selector.rules import (
     architecture_supported,
     backend_runs_on_accelerator,
+    calibration_memory_fits,
     device_memory_fits,
     host_memory_fits,
     image_in_region,
@@ -32,6 +33,7 @@ RULES: tuple[ModuleType, ...] = (
     tp_divides_kv_heads,
     host_memory_fits,
     device_memory_fits,
+    calibration_memory_fits,
 )
 
 RULE_ORDER = {rule.NAME: index for index, rule in enumerate(RULES)}
