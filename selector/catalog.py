@@ -87,6 +87,7 @@ class Backend:
     rolling_batch: str
     containers: tuple[ContainerRange, ...]
     architectures: dict[str, str]  # HF class name -> first container version that runs it
+    architectures_removed: dict[str, str]  # HF class name -> first container version that no longer runs it
     inherits_architectures: str | None
     inherits_architectures_until: str | None  # the parent's entries dated after this do not apply
     pads_attention_heads: bool  # TP need not divide the heads (NeuronX pads them)
@@ -176,6 +177,7 @@ def _backend(name: str, raw: dict[str, Any]) -> Backend:
         rolling_batch=raw["rolling_batch"],
         containers=tuple(ContainerRange(**c) for c in raw["containers"]),
         architectures=dict(raw["architectures"]),
+        architectures_removed=dict(raw["architectures_removed"]),
         inherits_architectures=raw["inherits_architectures"],
         inherits_architectures_until=raw["inherits_architectures_until"],
         pads_attention_heads=raw["pads_attention_heads"],
@@ -245,6 +247,9 @@ def load_catalog() -> Catalog:
 
 def supports_architecture(catalog: Catalog, backend: Backend, architecture: str, version: str) -> bool:
     """Whether the backend's container at `version` runs this HF architecture class."""
+    removed = backend.architectures_removed.get(architecture)
+    if removed is not None and version_key(version) >= version_key(removed):
+        return False
     since = backend.architectures.get(architecture)
     if since is not None and version_key(version) >= version_key(since):
         return True

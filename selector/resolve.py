@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from selector.catalog import Backend, Catalog, ImageVersion, load_catalog
+from selector.catalog import Backend, Catalog, ImageVersion, load_catalog, supports_architecture
 from selector.errors import SelectorError
 from selector.lengths import Lengths, decide_lengths
 from selector.model_shape import ModelShape, load_model
@@ -45,13 +45,16 @@ def resolve(request: Request, catalog: Catalog | None = None) -> Plan:
     return build_plan(ranked, verdicts, ctx, lengths)
 
 
-def container_images(request: Request, backend: Backend, catalog: Catalog) -> list[ImageVersion]:
-    """The pinned version, else the newest version published in the region (newest anywhere if none)."""
+def container_images(request: Request, backend: Backend, catalog: Catalog, architecture: str) -> list[ImageVersion]:
+    """The pinned version, else the newest version published in the region that runs the architecture (newest
+    anywhere if none; e.g. T5 stays on TensorRT-LLM 0.32.0 after 0.33.0 dropped it). Falling back to the newest
+    image keeps an architecture_supported rejection that names the backends which do run it."""
     images = [image for c in backend.containers for image in catalog.images.in_range(c)]
     if request.container_version:
         return [image for image in images if image.version == request.container_version]
-    in_region = [image for image in images if request.region in image.regions]
-    return (in_region or images)[:1]
+    in_region = [image for image in images if request.region in image.regions] or images
+    running = [image for image in in_region if supports_architecture(catalog, backend, architecture, image.version)]
+    return (running or in_region)[:1]
 
 
 def enumerate_candidates(request: Request, shape: ModelShape, catalog: Catalog) -> list[Candidate]:
@@ -72,7 +75,7 @@ def enumerate_candidates(request: Request, shape: ModelShape, catalog: Catalog) 
         backend = catalog.backends[name]
         if request.backend not in (None, name):
             continue
-        for image in container_images(request, backend, catalog):
+        for image in container_images(request, backend, catalog, shape.architecture):
             for method in methods:
                 for instance in instances:
                     if instance.accelerator_kind != backend.accelerator_kind and not request.instance_type:

@@ -6,7 +6,9 @@ from tests.rules.helpers import candidate, context
 
 @pytest.mark.parametrize("backend,instance,model,version,expect", [
     pytest.param("vllm", "ml.g5.2xlarge", "meta-llama/Llama-2-7b-hf", None, None, id="pass-llama-vllm"),
-    pytest.param("tensorrtllm", "ml.g5.2xlarge", "google/flan-t5-xl", None, None, id="pass-t5-trt"),
+    pytest.param("tensorrtllm", "ml.g5.2xlarge", "google/flan-t5-xl", "0.32.0", None, id="pass-t5-trt-0.32"),
+    pytest.param("tensorrtllm", "ml.g5.2xlarge", "google/flan-t5-xl", "0.33.0", "does not run T5ForConditionalGeneration",
+                 id="t5-not-trt-llm-api-0.33"),
     pytest.param("lmi-dist", "ml.g5.2xlarge", "google/flan-t5-xl", None, None, id="pass-t5-lmi-dist"),
     pytest.param("vllm", "ml.g5.2xlarge", "google/flan-t5-xl", None,
                  "does not run T5ForConditionalGeneration; backends that run it: lmi-dist, tensorrtllm", id="t5-not-vllm"),
