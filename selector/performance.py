@@ -175,8 +175,9 @@ class Estimate:
     @property
     def summary(self) -> str:
         pct = round(self.uncertainty * 100)
-        return (f"~{self.tokens_per_s_per_instance:,.0f} output tokens/s per instance at batch {self.batch} "
-                f"x {self.replicas} (TTFT {self.ttft_ms:,.0f} ms, TPOT {self.tpot_ms:.1f} ms, "
+        copies = f"{self.replicas} model cop{'y' if self.replicas == 1 else 'ies'}"
+        return (f"~{self.tokens_per_s_per_instance:,.0f} output tokens/s per instance ({copies} at batch "
+                f"{self.batch}; TTFT {self.ttft_ms:,.0f} ms, TPOT {self.tpot_ms:.1f} ms, "
                 f"{self.tokens_per_s_per_sequence:.0f} tokens/s per sequence), "
                 f"${self.usd_per_million_output_tokens:,.2f} per 1M output tokens (±{pct}%)")
 

@@ -49,6 +49,7 @@ class Plan:
     rejected: tuple[dict[str, str], ...]
     warnings: tuple[str, ...]
     alternatives: tuple[dict[str, Any], ...] = field(default=())
+    performance: dict[str, Any] | None = None  # estimated tokens/s, TTFT, TPOT, $/1M tokens (selector/performance.py)
 
     @property
     def summary(self) -> str:
@@ -95,4 +96,5 @@ class Plan:
             "rejected": list(self.rejected),
             "warnings": list(self.warnings),
             "alternatives": list(self.alternatives),
+            "performance": self.performance,
         }

@@ -13,6 +13,7 @@ from selector.rules import (
     device_memory_fits,
     host_memory_fits,
     image_in_region,
+    meets_slo,
     quantization_hardware,
     quantization_offered,
     tp_divides_heads,
@@ -32,6 +33,7 @@ RULES: tuple[ModuleType, ...] = (
     tp_divides_kv_heads,
     host_memory_fits,
     device_memory_fits,
+    meets_slo,
 )
 
 RULE_ORDER = {rule.NAME: index for index, rule in enumerate(RULES)}
