@@ -8,11 +8,17 @@ Each plan is checked to be feasible by the memory model: memory.per_device_bytes
 in its --json contract.
 
 References, priced from the same catalog (selector/data/instances.json):
-  guide  the LMI Instance Type Selection guide's quick table (bench/lmi_instance_guide.json, lmi-facts 3.1),
+  guide  the LMI Instance Type Selection guide's quick table (bench/lmi_instance_guide.json, djl-serving
+         serving/docs/lmi/deployment_guide/instance-type-selection.md @ d21927c4),
          row picked by parameter count on a log scale: the boundary between two rows is their geometric mean
          (9.5B, 16.1B, 26.5B, 49.5B, 112B); models below 7B take the ~7B row (the smallest the guide has);
          the ~180B row reaches up to 289B (the same log half-width above as below); larger models have no row.
   naive  fp16 weights (params x 2 bytes), the cheapest G5 whose total GPU memory >= 1.2 x weights.
+
+Cost per token (issue 15): every catalog model with prefer cost, ranked per hour (no load) and per token at
+two reference loads (LOADS: mean 512 input / 256 output tokens, TPOT target 100 ms so no plan is unusably
+slow); prints each model's estimated $/1M output tokens and the share of cases where the per-token ranking
+picks a different instance than the per-hour ranking, with examples.
 
     .venv/bin/python bench/cost.py            # totals and every cheaper / dearer case with its reason
     .venv/bin/python bench/cost.py --quiet    # totals only
@@ -35,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 from selector.catalog import GIB, load_catalog  # noqa: E402
 from selector.errors import SelectorError  # noqa: E402
 from selector.model_shape import catalog_model_ids, load_model  # noqa: E402
-from selector.request import Request  # noqa: E402
+from selector.request import Load, Request, Slo  # noqa: E402
 from selector.resolve import enumerate_candidates, resolve  # noqa: E402
 from selector.rules import RULES  # noqa: E402
 
@@ -198,7 +204,7 @@ def run_cases() -> list[Case]:
 
 def compare(cases: list[Case], which: str, quiet: bool) -> None:
     catalog = load_catalog()
-    title = {"guide": "LMI instance-type guide (lmi-facts 3.1)",
+    title = {"guide": "LMI instance-type guide (djl-serving instance-type-selection.md @ d21927c4)",
              "naive": f"naive rule (fp16, cheapest G5 with GPU memory >= {NAIVE_FACTOR} x weights)"}[which]
     planned = [c for c in cases if c.plan]
     usable = [c for c in planned if getattr(c, which)]
@@ -240,6 +246,54 @@ def compare(cases: list[Case], which: str, quiet: bool) -> None:
                   f" ({c.params / 1e9:.1f}B, {c.lengths}) - {why}")
 
 
+LOADS = {"light": Load(6, 512, 256), "heavy": Load(600, 512, 256)}
+TOKEN_SLO = Slo(time_to_first_token_ms=None, time_per_output_token_ms=100)
+
+
+def per_token(quiet: bool) -> None:
+    """$/1M output tokens per catalog model, and how often ranking per token moves the plan to another instance."""
+    print("\n== Cost per token (prefer cost; loads: " + ", ".join(
+        f"{k} {v.requests_per_minute:g} req/min" for k, v in LOADS.items())
+        + f", mean {LOADS['heavy'].mean_input_tokens}/{LOADS['heavy'].mean_output_tokens} tokens, TPOT <= "
+        f"{TOKEN_SLO.time_per_output_token_ms:g} ms)")
+    if not quiet:
+        print(f"  {'model':48} {'per-hour plan':34} {'$/1M@batch':>10}  {'heavy-load plan':34} {'n':>3} {'$/1M@load':>9}")
+    moved, total, examples = Counter(), Counter(), []
+    for model in catalog_model_ids():
+        try:
+            hourly = resolve(Request(model=model, prefer="cost"))
+        except SelectorError:
+            print(f"  {model:48} cannot be planned")
+            continue
+        row = [f"  {model:48} {hourly.instance_type + ' ' + hourly.quantization:34} "
+               f"{hourly.performance['usd_per_million_output_tokens']:10.2f}"]
+        for name, load in LOADS.items():
+            try:
+                plan = resolve(Request(model=model, prefer="cost", load=load, slo=TOKEN_SLO))
+            except SelectorError as error:
+                row.append(f"  {name}: {error.problem[:60]}")
+                continue
+            total[name] += 1
+            if plan.instance_type != hourly.instance_type:
+                moved[name] += 1
+                examples.append((model, name, hourly, plan))
+            if name == "heavy":
+                perf = plan.performance
+                row.append(f"  {plan.instance_type + ' ' + plan.quantization:34} {perf['instance_count']:3} "
+                           f"{perf['usd_per_million_output_tokens_at_load']:9.2f}")
+        if not quiet:
+            print("".join(row))
+    for name in LOADS:
+        share = moved[name] / total[name] if total[name] else 0.0
+        print(f"  {name} load: per-token ranking picks another instance than per-hour in {moved[name]} of "
+              f"{total[name]} models ({share:.0%})")
+    for model, name, hourly, plan in examples[: (4 if quiet else 12)]:
+        perf = plan.performance
+        print(f"    e.g. {model} [{name}]: per hour {hourly.instance_type} ${hourly.hourly_usd:.2f}/h; per token "
+              f"{plan.instance_type} x {perf['instance_count']} at ${perf['usd_per_million_output_tokens_at_load']:.2f}"
+              f"/1M tokens ({perf['time_per_output_token_ms']:.0f} ms TPOT, batch {perf['batch']})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quiet", action="store_true", help="totals only, no per-case lines")
@@ -260,6 +314,7 @@ def main() -> None:
     print(f"\n== Cases that cannot be planned: {len(failed)}")
     for c in failed:
         print(f"  {c.label} ({c.params / 1e9:.1f}B, {c.lengths}): {c.error}")
+    per_token(args.quiet)
 
 
 if __name__ == "__main__":

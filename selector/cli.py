@@ -13,6 +13,7 @@ import click
 
 from selector.errors import SelectorError
 from selector.request import PREFERENCES, QUANTIZATION_CHOICES, TRAFFIC, Request
+from selector.request import Load, Slo
 
 EXIT_BAD_INPUT = 2
 
@@ -47,6 +48,14 @@ def plan_options(func):
         click.option("--tensor-parallel-degree", "--tp", "tensor_parallel_degree", type=int, default=None),
         click.option("--container-version", default=None, help="Pin an LMI container version, e.g. 0.32.0."),
         click.option("--region", default="us-east-1", show_default=True),
+        click.option("--requests-per-minute", type=click.FloatRange(min=0, min_open=True), default=None,
+                     help="Load: mean requests per minute (sets instance count; with --prefer cost, rank by $/1M tokens)."),
+        click.option("--mean-input-tokens", type=click.IntRange(min=1), default=None, help="Load: mean input tokens."),
+        click.option("--mean-output-tokens", type=click.IntRange(min=1), default=None, help="Load: mean output tokens."),
+        click.option("--ttft-ms", type=click.FloatRange(min=0, min_open=True), default=None,
+                     help="SLO: time to first token target in ms (plans estimated slower are rejected)."),
+        click.option("--tpot-ms", type=click.FloatRange(min=0, min_open=True), default=None,
+                     help="SLO: time per output token target in ms."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -56,6 +65,14 @@ def plan_options(func):
 def build_request(kwargs: dict[str, Any]) -> Request:
     kwargs = dict(kwargs)
     kwargs["families"] = _families(kwargs.get("families"))
+    load = [kwargs.pop(k, None) for k in ("requests_per_minute", "mean_input_tokens", "mean_output_tokens")]
+    slo = [kwargs.pop(k, None) for k in ("ttft_ms", "tpot_ms")]
+    if any(v is not None for v in load):
+        if None in load:
+            raise click.UsageError("--requests-per-minute, --mean-input-tokens and --mean-output-tokens go together")
+        kwargs["load"] = Load(*load)
+    if any(v is not None for v in slo):
+        kwargs["slo"] = Slo(*slo)
     return Request(**kwargs)
 
 

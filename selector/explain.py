@@ -8,6 +8,7 @@ from selector.catalog import GIB
 from selector.conformance import conformance
 from selector.lengths import Lengths
 from selector.memory import MemoryEstimate
+from selector.performance_plan import rationale_line
 from selector.rules import RULE_ORDER
 from selector.rules.base import Candidate, Context, Rejection, Verdict
 
@@ -64,6 +65,7 @@ def rationale(best: Candidate, ranked: list[Candidate], verdicts: list[Verdict],
         f"Image {best.image.framework} {best.image.version} ({best.image.tag}): the newest published in "
         f"{request.region} that carries {best.backend.display_name}."
     )
+    lines.append(rationale_line(best, ctx, batch))
     return lines
 
 

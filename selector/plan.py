@@ -49,6 +49,7 @@ class Plan:
     rejected: tuple[dict[str, str], ...]
     warnings: tuple[str, ...]
     alternatives: tuple[dict[str, Any], ...] = field(default=())
+    performance: dict[str, Any] | None = None  # estimated tokens/s, TTFT, TPOT, $/1M tokens (selector/performance.py)
 
     @property
     def conformance(self) -> dict[str, Any]:
@@ -104,4 +105,5 @@ class Plan:
             "warnings": list(self.warnings),
             "conformance": self.conformance,
             "alternatives": list(self.alternatives),
+            "performance": self.performance,
         }

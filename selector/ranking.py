@@ -4,6 +4,8 @@ balanced: current backends before deprecated ones, then the traffic pattern's ba
           Inf2, then the cheapest instance; full precision before quantized; more TP before less.
 cost:     the cheapest hourly price first; at equal price a current backend beats a deprecated one (deprecated
           backends are allowed, never preferred), then the traffic order breaks ties, then full precision.
+          With a load or an SLO the price is the estimated $/1M output tokens of the fleet that serves it
+          (instance count x $/h over the load's tokens/h; selector/performance_plan.py), not one instance's $/h.
 """
 from __future__ import annotations
 
@@ -17,11 +19,12 @@ def traffic_rank(catalog: Catalog, traffic: str, backend: str) -> int:
     return order.index(backend) if backend in order else len(order)
 
 
-def sort_key(candidate: Candidate, catalog: Catalog, traffic: str, prefer: str) -> tuple:
+def sort_key(candidate: Candidate, catalog: Catalog, traffic: str, prefer: str,
+             cost: dict[str, float] | None = None) -> tuple:
     rank = traffic_rank(catalog, traffic, candidate.backend.name)
     deprecated = candidate.backend.deprecated
     neuron = candidate.instance.accelerator_kind == "neuron"
-    price = candidate.instance.hourly_usd
+    price = cost[candidate.label] if cost else candidate.instance.hourly_usd
     quantized = candidate.quantization.name != "none"
     tail = (-candidate.tp, tuple(-part for part in version_key(candidate.image.version)), candidate.instance.name)
     if prefer == "cost":
@@ -29,5 +32,7 @@ def sort_key(candidate: Candidate, catalog: Catalog, traffic: str, prefer: str) 
     return (deprecated, rank, neuron, price, quantized) + tail
 
 
-def rank(candidates: list[Candidate], catalog: Catalog, traffic: str, prefer: str) -> list[Candidate]:
-    return sorted(candidates, key=lambda c: sort_key(c, catalog, traffic, prefer))
+def rank(candidates: list[Candidate], catalog: Catalog, traffic: str, prefer: str,
+         cost: dict[str, float] | None = None) -> list[Candidate]:
+    """`cost`: candidate label -> the price to rank by under prefer cost (default: its instance's $/h)."""
+    return sorted(candidates, key=lambda c: sort_key(c, catalog, traffic, prefer, cost))

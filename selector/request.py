@@ -10,6 +10,23 @@ DEFAULT_REGION = "us-east-1"
 
 
 @dataclass(frozen=True)
+class Load:
+    """Steady traffic one endpoint must serve (issue 15): it sets the instance count and $/1M tokens."""
+
+    requests_per_minute: float
+    mean_input_tokens: int
+    mean_output_tokens: int
+
+
+@dataclass(frozen=True)
+class Slo:
+    """Latency targets a plan must meet by its estimate; None: no target for that figure."""
+
+    time_to_first_token_ms: float | None = None
+    time_per_output_token_ms: float | None = None
+
+
+@dataclass(frozen=True)
 class Request:
     model: str
     model_config: str | None = None
@@ -27,6 +44,8 @@ class Request:
     container_version: str | None = None
     region: str = DEFAULT_REGION
     options: dict[str, str] = field(default_factory=dict)
+    load: Load | None = None  # None: no load given; plans show estimates at their planned batch
+    slo: Slo | None = None  # None: no latency target; no candidate is rejected for speed
 
     @property
     def quantization_policy(self) -> str:

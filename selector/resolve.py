@@ -11,6 +11,7 @@ from selector.catalog import Backend, Catalog, ImageVersion, load_catalog, suppo
 from selector.errors import SelectorError
 from selector.lengths import Lengths, decide_lengths
 from selector.model_shape import ModelShape, load_model
+from selector.performance_plan import check_load_slo, cost_keys, plan_performance, slo_refusal
 from selector.plan import Plan
 from selector.ranking import rank, sort_key
 from selector.render import render_file, render_options
@@ -26,6 +27,7 @@ LOCAL_MODEL_DIR = "/opt/ml/model"
 def resolve(request: Request, catalog: Catalog | None = None) -> Plan:
     catalog = catalog or load_catalog()
     validate_request(request, catalog)
+    check_load_slo(request)
     shape = load_model(request.model, request.model_config)
     validate_against_model(request, shape, catalog)
     lengths = decide_lengths(request, shape, catalog)
@@ -41,7 +43,7 @@ def resolve(request: Request, catalog: Catalog | None = None) -> Plan:
         if smaller is None:
             raise no_plan_error(request, ctx, verdicts)
         lengths = smaller
-    ranked = rank(feasible, catalog, request.traffic, request.prefer)
+    ranked = rank(feasible, catalog, request.traffic, request.prefer, cost_keys(feasible, ctx))
     return build_plan(ranked, verdicts, ctx, lengths)
 
 
@@ -101,6 +103,8 @@ def no_plan_error(request: Request, ctx: Context, verdicts: list[Verdict]) -> Se
     if not verdicts:
         return SelectorError("families", list(request.families), "no instance of these families is in the catalog")
     _, rejection = furthest(verdicts, ctx.catalog, request)
+    if rejection.rule == "meets_slo":
+        return slo_refusal(verdicts, ctx)
     pins = request.pins()
     if pins:
         field = " + ".join(pins)
@@ -208,6 +212,7 @@ def build_plan(ranked: list[Candidate], verdicts: list[Verdict], ctx: Context, l
         rejected=rejected,
         warnings=tuple(warnings(best, ctx, lengths)),
         alternatives=tuple(alternatives(ranked)),
+        performance=plan_performance(best, ctx, batch),
     )
 
 

@@ -14,6 +14,7 @@ from selector.rules import (
     device_memory_fits,
     host_memory_fits,
     image_in_region,
+    meets_slo,
     quantization_hardware,
     quantization_offered,
     tp_divides_heads,
@@ -34,6 +35,7 @@ RULES: tuple[ModuleType, ...] = (
     host_memory_fits,
     device_memory_fits,
     calibration_memory_fits,
+    meets_slo,
 )
 
 RULE_ORDER = {rule.NAME: index for index, rule in enumerate(RULES)}
