@@ -138,3 +138,37 @@ def schema() -> None:
     from selector.deployments import json_schema
 
     click.echo(json.dumps(json_schema(), indent=2, sort_keys=True))
+
+
+EXIT_COST_INCREASE = 1
+
+
+@main.command()
+@click.argument("base")
+@click.argument("head")
+@click.option("--json", "as_json", is_flag=True, help="Print the diff as one JSON object.")
+@click.option("--fail-on-increase", type=click.FloatRange(min=0), default=None, metavar="USD",
+              help="Exit 1 when the total monthly cost rises by more than USD (for CI gates).")
+def diff(base: str, head: str, as_json: bool, fail_on_increase: float | None) -> None:
+    """What changed between two plan.json reports (base branch, pull request).
+
+    Exit codes: 0 printed; 1 cost rose more than --fail-on-increase; 2 bad input.
+    """
+    from selector.plan_diff import change_line, diff_reports, load_report, money
+
+    try:
+        result = diff_reports(load_report(base), load_report(head))
+    except SelectorError as error:
+        fail(error)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2, sort_keys=True))
+    elif result.empty:
+        click.echo("No endpoint changed.")
+    else:
+        for change in result.changes:
+            click.echo("- " + change_line(change).replace("**", ""))
+        click.echo(f"Net: {money(result.monthly_delta)}")
+    if fail_on_increase is not None and result.monthly_delta > fail_on_increase:
+        click.echo(f"error: monthly cost rises by ${result.monthly_delta:,.2f}, more than the allowed "
+                   f"${fail_on_increase:,.2f}.", err=True)
+        sys.exit(EXIT_COST_INCREASE)
