@@ -6,6 +6,7 @@ from collections import Counter
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from selector.catalog import GIB, load_catalog, read_data
 from selector.plan import Plan
@@ -20,8 +21,9 @@ def make_console() -> Console:
     return probe if probe.is_terminal else Console(width=PIPE_WIDTH)
 
 
-def memory_bar(plan: Plan) -> str:
-    """weights / KV cache / free of one device's memory, as a fixed-width bar."""
+def memory_bar(plan: Plan) -> tuple[str, str]:
+    """weights / KV cache / free of one device's memory: a fixed-width bar and its legend (two lines, so
+    an 80-column terminal shows both whole)."""
     mem = plan.memory
     capacity = mem["device_capacity_bytes"]
     weights = mem["weights_per_device_bytes"]
@@ -29,17 +31,38 @@ def memory_bar(plan: Plan) -> str:
     w = round(BAR_WIDTH * weights / capacity)
     k = round(BAR_WIDTH * kv / capacity)
     free = max(0, BAR_WIDTH - w - k)
-    return (
-        f"[bold blue]{'█' * w}[/][green]{'▓' * k}[/][dim]{'░' * free}[/]  "
-        f"weights {weights / GIB:.1f} GiB | KV {kv / GIB:.1f} GiB | free {(capacity - weights - kv) / GIB:.1f} "
-        f"of {capacity / GIB:.1f} GiB"
-    )
+    bar = f"[bold blue]{'█' * w}[/][green]{'▓' * k}[/][dim]{'░' * free}[/]"
+    legend = (f"weights {weights / GIB:.1f} GiB | KV {kv / GIB:.1f} GiB | free {(capacity - weights - kv) / GIB:.1f} "
+              f"of {capacity / GIB:.1f} GiB")
+    return bar, legend
+
+
+def key_values(rows: list[tuple[str, str]], title: str | None = None) -> Table:
+    """Borderless key/value rows whose values fold (never truncate) at the terminal's width."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    if title:
+        table.title = title
+    for key, value in rows:
+        table.add_row(key, Text(value))
+    return table
+
+
+def bullets(lines: list[str] | tuple[str, ...], mark: str = "•", style: str = "") -> Table:
+    """A bullet list with a hanging indent: wrapped lines stay under their text, not at column 0."""
+    table = Table.grid(padding=(0, 1))
+    table.add_column(no_wrap=True, style=style)
+    table.add_column(overflow="fold", style=style)
+    for line in lines:
+        table.add_row(f" {mark}", Text(line))
+    return table
 
 
 def print_plan(plan: Plan, console: Console | None = None) -> None:
     console = console or make_console()
-    table = Table(title=f"Plan for {plan.model_id}", show_header=False)
     rows = [
+        ("model", plan.model_id),
         ("backend", f"{plan.backend_display} ({plan.backend})"),
         ("quantization", f"{plan.quantization} ({plan.quantization_kind})"),
         ("instance", f"{plan.instance_type} ({plan.devices} x {plan.accelerator})"),
@@ -49,21 +72,21 @@ def print_plan(plan: Plan, console: Console | None = None) -> None:
         ("image", plan.image_uri),
         ("cost", f"${plan.hourly_usd:.2f}/h, ${plan.hourly_usd * 730:,.0f}/month (prices as of {plan.price_as_of})"),
     ]
-    for key, value in rows:
-        table.add_row(key, value)
-    console.print(table)
-    console.print("memory per device: " + memory_bar(plan))
+    console.print(key_values(rows))
+    bar, legend = memory_bar(plan)
+    console.print("\nmemory per device:")
+    console.print(bar)
+    console.print(legend, highlight=False)
     console.print("\n[bold]Why[/]")
-    for line in plan.rationale:
-        console.print(f" • {line}", highlight=False)
-    for line in plan.warnings:
-        console.print(f"[yellow] ! {line}[/]", highlight=False)
+    console.print(bullets(plan.rationale))
+    if plan.warnings:
+        console.print(bullets(plan.warnings, "!", "yellow"))
     if plan.rejected:
-        console.print(f"\n[bold]Rejected[/] ({len(plan.rejected)} candidates; by rule: "
-                      + ", ".join(f"{rule} {n}" for rule, n in sorted(Counter(r['rule'] for r in plan.rejected).items()))
-                      + "; all in --json)")
-        for item in _telling_rejections(plan)[:8]:
-            console.print(f"  {item['candidate']}: {item['reason']}", highlight=False)
+        counts = ", ".join(f"{rule} {n}" for rule, n in sorted(Counter(r["rule"] for r in plan.rejected).items()))
+        console.print(f"\n[bold]Rejected[/] ({len(plan.rejected)} candidates; by rule: {counts}; all in --json)",
+                      highlight=False)
+        console.print(bullets([f"{item['candidate']}: {item['reason']}" for item in _telling_rejections(plan)[:8]],
+                              "-"))
 
 
 def _telling_rejections(plan: Plan) -> list[dict[str, str]]:
@@ -80,54 +103,80 @@ def _telling_rejections(plan: Plan) -> list[dict[str, str]]:
     return out
 
 
-def print_catalog(what: str, as_json: bool, console: Console | None = None) -> None:
-    console = console or make_console()
+def catalog_rows(what: str) -> list[dict[str, object]]:
+    """One listing shape for every catalog: a list of flat objects (what `catalog WHAT --json` prints)."""
     catalog = load_catalog()
     if what == "models":
         from selector.model_shape import catalog_model_ids, load_model
 
         shapes = [load_model(model_id) for model_id in catalog_model_ids()]
-        if as_json:
-            console.print_json(json.dumps([{"id": s.model_id, "architecture": s.architecture, "params": s.total_params(),
-                                            "max_positions": s.max_positions, "prequantized": s.prequantized}
-                                           for s in shapes]))
-            return
-        table = Table("model", "architecture", "params (B)", "layers", "heads/KV", "max positions", "quantized")
-        for s in shapes:
-            table.add_row(s.model_id, s.architecture, f"{s.total_params() / 1e9:.2f}", str(s.num_layers),
-                          f"{s.num_heads}/{s.num_kv_heads}", str(s.max_positions), s.prequantized or "")
-    elif what == "instances":
-        raw = read_data("instances.json")
-        if as_json:
-            console.print_json(json.dumps(raw))
-            return
-        table = Table("instance", "accelerators", "memory each (GiB)", "devices (TP unit)", "host RAM (GiB)",
-                      "$/h", title=f"prices {raw['price_region']} as of {raw['price_as_of']}")
-        for i in sorted(catalog.instances.values(), key=lambda i: i.hourly_usd):
-            table.add_row(i.name, f"{i.accelerators} x {i.accelerator}", f"{i.accelerator_memory_gib:g}",
-                          str(i.devices), f"{i.host_memory_gib:g}", f"{i.hourly_usd:.2f}")
-    else:
-        raw = read_data("backends.json")
-        if as_json:
-            console.print_json(json.dumps(raw))
-            return
-        table = Table("backend", "status", "accelerator", "containers", "newest image", "runtime quantization",
-                      "pre-quantized")
-        for b in catalog.backends.values():
-            images = [img for c in b.containers for img in catalog.images.in_range(c)]
-            table.add_row(b.name, b.status, b.accelerator_kind,
-                          ", ".join(f"{c.framework} {c.min_version}-{c.max_version or 'latest'}" for c in b.containers),
-                          images[0].tag if images else "-", ", ".join(b.runtime_quantization) or "-",
-                          ", ".join(b.prequantized) or "-")
+        return [{"name": s.model_id, "architecture": s.architecture, "params": s.total_params(),
+                 "layers": s.num_layers, "heads": s.num_heads, "kv_heads": s.num_kv_heads,
+                 "max_positions": s.max_positions, "checkpoint_dtype": s.checkpoint_dtype,
+                 "prequantized": s.prequantized} for s in shapes]
+    if what == "instances":
+        return [{"name": i.name, "family": i.family, "accelerator": i.accelerator, "accelerators": i.accelerators,
+                 "accelerator_memory_gib": i.accelerator_memory_gib, "devices": i.devices,
+                 "host_memory_gib": i.host_memory_gib, "hourly_usd": i.hourly_usd,
+                 "price_as_of": catalog.price_as_of}
+                for i in sorted(catalog.instances.values(), key=lambda i: (i.hourly_usd, i.name))]
+    rows = []
+    for b in sorted(catalog.backends.values(), key=lambda b: b.name):
+        images = [img for c in b.containers for img in catalog.images.in_range(c)]
+        rows.append({"name": b.name, "display_name": b.display_name, "status": b.status,
+                     "accelerator_kind": b.accelerator_kind,
+                     "containers": [f"{c.framework} {c.min_version}-{c.max_version or 'latest'}" for c in b.containers],
+                     "newest_image": images[0].tag if images else None,
+                     "runtime_quantization": sorted(b.runtime_quantization), "prequantized": sorted(b.prequantized),
+                     "deprecation": b.deprecation})
+    return rows
+
+
+def print_catalog(what: str, as_json: bool, console: Console | None = None) -> None:
+    console = console or make_console()
+    rows = catalog_rows(what)
+    if as_json:
+        console.print_json(json.dumps(rows), highlight=False)
+        return
+    if what == "backends":  # seven facts per backend: one block each reads at 80 columns, a table does not
+        for row in rows:
+            console.print(f"\n[bold]{row['name']}[/] ({row['display_name']}, {row['status']})")
+            console.print(key_values([
+                ("accelerator", str(row["accelerator_kind"])),
+                ("containers", ", ".join(row["containers"])),  # type: ignore[arg-type]
+                ("newest image", str(row["newest_image"] or "-")),
+                ("runtime quant.", ", ".join(row["runtime_quantization"]) or "-"),  # type: ignore[arg-type]
+                ("pre-quantized", ", ".join(row["prequantized"]) or "-"),  # type: ignore[arg-type]
+                *([("deprecation", str(row["deprecation"]))] if row["deprecation"] else []),
+            ]))
+        return
+    if what == "models":  # two lines per model: ids are long, a seven-column table folds them unreadably
+        for r in rows:
+            console.print(Text(str(r["name"]), style="bold"))
+            facts = [str(r["architecture"]), f"{int(r['params']) / 1e9:.2f}B params",  # type: ignore[call-overload]
+                     f"{r['heads']}/{r['kv_heads']} heads/KV", f"{r['max_positions']} positions",
+                     str(r["checkpoint_dtype"])] + ([f"{r['prequantized']} checkpoint"] if r["prequantized"] else [])
+            console.print(bullets([" · ".join(facts)], " "))
+        return
+    table = Table("instance", "accelerators", "GiB each", "TP devices", "host GiB", "$/h",
+                  title=f"on-demand list prices as of {load_catalog().price_as_of}")
+    for r in rows:
+        table.add_row(str(r["name"]), f"{r['accelerators']} x {r['accelerator']}", f"{r['accelerator_memory_gib']:g}",
+                      str(r["devices"]), f"{r['host_memory_gib']:g}", f"{r['hourly_usd']:.2f}")
+    for column in table.columns:
+        column.overflow = "fold"
     console.print(table)
 
 
 def print_deployments(resolved, console: Console | None = None) -> None:
+    """One block per endpoint (name and model on the first line), so long model ids never fold into a cell."""
     console = console or make_console()
-    table = Table("endpoint", "model", "traffic", "backend", "quant", "instance x count", "TP", "$/h", "warnings")
     for item in resolved:
-        plan = item.plan
-        table.add_row(item.endpoint_name, plan.model_id, plan.traffic, plan.backend, plan.quantization,
-                      f"{plan.instance_type} x {item.deployment.instance_count}", str(plan.tensor_parallel_degree),
-                      f"{plan.hourly_usd * item.deployment.instance_count:.2f}", str(len(plan.warnings)))
-    console.print(table)
+        plan, count = item.plan, item.deployment.instance_count
+        backend = plan.backend if plan.quantization == "none" else f"{plan.backend} + {plan.quantization}"
+        facts = [backend, f"{plan.instance_type} x {count}", f"TP {plan.tensor_parallel_degree}",
+                 f"${plan.hourly_usd * count:.2f}/h"]
+        if plan.warnings:
+            facts.append(f"{len(plan.warnings)} warning{'s' if len(plan.warnings) > 1 else ''}")
+        console.print(bullets([f"{item.endpoint_name}: {plan.model_id}"], "•"))
+        console.print(bullets([" · ".join(facts)], "  "))

@@ -1,17 +1,39 @@
 """The review report every synth writes beside the templates: cdk.out/plan.md and cdk.out/plan.json.
 
-One page a reviewer can read in a pull request: what each endpoint runs, on what, for how much, and why.
-Deterministic: same deployments file, same bytes.
+plan.md is written for a pull request: what changed against the base branch first, then one summary table
+narrow enough for GitHub, warnings as sentences, and each endpoint's reasons folded in `<details>`. GitHub
+refuses comments over 65,536 characters, so the page is built to stay under MAX_MARKDOWN_CHARS whatever the
+number of endpoints: details are dropped (changed and warned endpoints kept first), then table rows, and the
+page says where the rest is (plan.json holds everything). Deterministic: same input, same bytes.
 """
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from selector.catalog import GIB
 from selector.deployments import ResolvedDeployment
 from selector.plan import HOURS_PER_MONTH
+from selector.plan_diff import PlanDiff, change_line, diff_reports, markdown as diff_markdown
+
+# https://github.com/orgs/community/discussions/27190: issue and pull-request comments hold 65,536 characters;
+# keep a margin for a header a CI job may prepend.
+MAX_MARKDOWN_CHARS = 60_000
+ANY_REGION = "any (CfnMapping)"
+BATCH_NOTE = ("*batch* is how many full-length sequences (max_model_len tokens each) one model copy's KV cache "
+              "holds; the selector sizes it to fill the memory left after the weights, so little device memory "
+              "stays free by design.")
+
+
+@dataclass(frozen=True)
+class ReportSource:
+    """Where the plan came from, named at the top of plan.md."""
+
+    deployments_file: str = ""
+    commit: str = ""
+    base_label: str = ""
 
 
 def headroom_gib(item: ResolvedDeployment) -> float:
@@ -35,7 +57,7 @@ def row(item: ResolvedDeployment) -> dict[str, Any]:
         "hourly_usd": round(plan.hourly_usd * count, 2),
         "monthly_usd": round(plan.hourly_usd * count * HOURS_PER_MONTH, 2),
         "image_tag": plan.image_tag,
-        "region": item.deployment.region or "any (CfnMapping)",
+        "region": item.deployment.region or ANY_REGION,
         "warnings": list(plan.warnings),
     }
 
@@ -48,48 +70,141 @@ def report_json(resolved: list[ResolvedDeployment]) -> dict[str, Any]:
     }
 
 
-def mermaid(resolved: list[ResolvedDeployment]) -> list[str]:
-    lines = ["```mermaid", "flowchart LR"]
-    for i, item in enumerate(resolved):
-        d, n = item.deployment, f"e{i}"
-        lines.append(f'  subgraph {n}["lmi-{item.endpoint_name}"]')
-        lines.append(f'    {n}role["IAM role (least privilege)"] --> {n}model["Model: {item.plan.backend} {item.plan.image_tag}"]')
-        source = "serving.properties tarball (S3 asset)" if d.delivery_mode == "tarball" else "OPTION_* environment"
-        lines.append(f'    {n}props["{source}"] --> {n}model')
-        lines.append(f'    {n}model --> {n}config["EndpointConfig: {item.plan.instance_type} x {d.instance_count}"]')
-        lines.append(f'    {n}config --> {n}endpoint(["Endpoint {item.endpoint_name}"])')
-        if d.alarms.enabled:
-            lines.append(f'    {n}endpoint -.-> {n}alarms["CloudWatch alarms"]')
-        if d.autoscaling:
-            lines.append(f'    {n}scaling["Auto scaling {d.autoscaling.min}-{d.autoscaling.max}"] -.-> {n}endpoint')
-        lines.append("  end")
-    lines.append("```")
-    return lines
+def _cell(text: object) -> str:
+    """A Markdown table cell: pipes escaped, line breaks folded."""
+    return " ".join(str(text).replace("|", "\\|").split())
 
 
-def report_markdown(resolved: list[ResolvedDeployment]) -> str:
-    data = report_json(resolved)
-    out = ["# LMI endpoint plan", "",
-           "| endpoint | model | traffic | backend | quantization | instance x count | TP | headroom/device | $/h | $/month | image | warnings |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for r in data["endpoints"]:
+def _source_line(source: ReportSource, rows: list[dict[str, Any]]) -> str:
+    regions = sorted({r["region"] for r in rows})
+    parts = [f"`{source.deployments_file}`" if source.deployments_file else "deployments file not named"]
+    if source.commit:
+        parts.append(f"commit `{source.commit}`")
+    parts.append(f"{len(rows)} endpoint{'s' if len(rows) != 1 else ''}")
+    parts.append("region" + ("s " if len(regions) != 1 else " ") + ", ".join(regions))
+    return "Source: " + " · ".join(parts) + "."
+
+
+def _summary_rows(rows: list[dict[str, Any]]) -> list[str]:
+    out = []
+    for r in rows:
+        plan = r["plan"]
         out.append(
-            f"| {r['endpoint']} | {r['model']} | {r['traffic']} | {r['backend']} | {r['quantization']} | "
-            f"{r['instance_type']} x {r['instance_count']} | {r['tensor_parallel_degree']} | "
-            f"{r['headroom_per_device_gib']:.1f} GiB | {r['hourly_usd']:.2f} | {r['monthly_usd']:,.0f} | "
-            f"`{r['image_tag']}` | {len(r['warnings'])} |")
-    out += ["", f"**Total:** ${data['total_hourly_usd']:.2f}/h, ${data['total_monthly_usd']:,.0f}/month "
-            f"({HOURS_PER_MONTH} h) at catalog list prices.", "", "## Resources", ""]
-    out += mermaid(resolved)
-    for item in resolved:
-        out += ["", f"## {item.endpoint_name}", "", f"{item.plan.summary}", ""]
-        out += [f"- {line}" for line in item.plan.rationale]
-        out += [f"- **Warning:** {w}" for w in item.plan.warnings]
-    return "\n".join(out) + "\n"
+            f"| {_cell(r['endpoint'])} | {_cell(r['model'])} | {_cell(r['backend'])}"
+            f"{'' if r['quantization'] == 'none' else ' + ' + _cell(r['quantization'])} | "
+            f"{r['instance_type']} × {r['instance_count']} | {r['tensor_parallel_degree']} | "
+            f"{plan['max_batch_size']} × {plan['max_model_len']} | {r['monthly_usd']:,.0f} | "
+            f"{len(r['warnings']) or ''} |")
+    return out
 
 
-def write_report(resolved: list[ResolvedDeployment], outdir: str | Path) -> None:
+def _warning_lines(rows: list[dict[str, Any]]) -> list[str]:
+    return [f"- **{_cell(r['endpoint'])}**: {_cell(w)}" for r in rows for w in r["warnings"]]
+
+
+def _details(r: dict[str, Any]) -> list[str]:
+    plan = r["plan"]
+    summary = (f"{_cell(r['endpoint'])}: {_cell(r['model'])} on {plan['backend']}, {r['instance_type']} "
+               f"TP {r['tensor_parallel_degree']}, ${r['hourly_usd']:.2f}/h")
+    lines = ["<details>", f"<summary>{summary}</summary>", "",
+             f"- Image: `{plan['image_uri']}`" if r["region"] != ANY_REGION else
+             f"- Image: `{plan['image_tag']}` (account per region through a CfnMapping)"]
+    lines += [f"- {_cell(line)}" for line in plan["rationale"]]
+    lines += [f"- **Warning:** {_cell(w)}" for w in r["warnings"]]
+    return lines + ["", "</details>", ""]
+
+
+def _diagram(resolved: list[ResolvedDeployment]) -> list[str]:
+    """One diagram of the shape every endpoint stack shares, with how many stacks carry each optional part;
+    per-stack copies would repeat the same boxes N times."""
+    n = len(resolved)
+    tarball = sum(1 for i in resolved if i.deployment.delivery_mode == "tarball")
+    alarms = sum(1 for i in resolved if i.deployment.alarms.enabled)
+    scaling = sum(1 for i in resolved if i.deployment.autoscaling)
+    lines = ["```mermaid", "flowchart LR",
+             '  role["IAM role, least privilege"] --> model["Model: LMI image"]']
+    if tarball:
+        lines.append(f'  props["serving.properties tarball, S3 asset: {tarball} of {n}"] --> model')
+    if tarball < n:
+        lines.append(f'  env["OPTION_* environment: {n - tarball} of {n}"] --> model')
+    lines += ['  model --> config["EndpointConfig"]', '  config --> endpoint(["Endpoint"])']
+    if alarms:
+        lines.append(f'  endpoint -.-> alarms["CloudWatch alarms: {alarms} of {n}"]')
+    if scaling:
+        lines.append(f'  scaling["Auto scaling: {scaling} of {n}"] -.-> endpoint')
+    return lines + ["```", ""]
+
+
+def _fit(head: list[str], table_head: list[str], table: list[str], warnings: list[str],
+         details: list[list[str]], tail: list[str], budget: int) -> list[str]:
+    """Assemble the page within `budget` characters: drop details from the end first, then table rows and
+    warnings, always saying how many were left out and that plan.json has them."""
+    def size(parts: list[str]) -> int:
+        return sum(len(p) + 1 for p in parts)
+
+    def omitted(count: int, what: str) -> str:
+        return f"*… {count} more {what}: see plan.json.*"
+
+    fixed = size(head) + size(table_head) + size(tail) + 400  # 400: the "more" notes and section titles
+    rows, warn = list(table), list(warnings)
+    while rows and fixed + size(rows) + size(warn) > budget:
+        if len(warn) > len(rows) or (warn and len(rows) <= 10):
+            warn.pop()
+        else:
+            rows.pop()
+    body = head + table_head + rows
+    if len(rows) < len(table):
+        body.append(omitted(len(table) - len(rows), "endpoints"))
+    body.append("")
+    if warnings:
+        body += ["## Warnings", ""] + warn
+        if len(warn) < len(warnings):
+            body.append(omitted(len(warnings) - len(warn), "warnings"))
+        body.append("")
+    kept: list[str] = []
+    left = budget - size(body) - size(tail) - 200
+    dropped = 0
+    for block in details:
+        if size(block) <= left:
+            kept += block
+            left -= size(block)
+        else:
+            dropped += 1
+    if details:
+        body += ["## Endpoints", ""] + kept
+        if dropped:
+            body += [omitted(dropped, "endpoint details"), ""]
+    return body + tail
+
+
+def report_markdown(resolved: list[ResolvedDeployment], source: ReportSource | None = None,
+                    base: dict[str, Any] | None = None, budget: int = MAX_MARKDOWN_CHARS) -> str:
+    source = source or ReportSource()
+    data = report_json(resolved)
+    rows = data["endpoints"]
+    head = ["# LMI endpoint plan", "", _source_line(source, rows), ""]
+    diff: PlanDiff | None = diff_reports(base, data) if base is not None else None
+    if diff is not None:
+        head += diff_markdown(diff, source.base_label or "base")
+    total = (f"**Total:** ${data['total_hourly_usd']:,.2f}/h, ${data['total_monthly_usd']:,.0f}/month "
+             f"({HOURS_PER_MONTH} h) at catalog list prices.")
+    table_head = ["## Summary", "", total, "", BATCH_NOTE, "",
+                  "| endpoint | model | backend | instance × n | TP | batch × len | $/month | warnings |",
+                  "|---|---|---|---|---|---|---:|---:|"]
+    changed = {c.endpoint for c in diff.changes} if diff else set()
+    order = sorted(range(len(rows)), key=lambda i: (rows[i]["endpoint"] not in changed, not rows[i]["warnings"], i))
+    details = [_details(rows[i]) for i in order]
+    tail = ["## Resources (every endpoint stack)", ""] + _diagram(resolved) if resolved else []
+    page = _fit(head, table_head, _summary_rows(rows), _warning_lines(rows), details, tail, budget)
+    return "\n".join(page).rstrip("\n") + "\n"
+
+
+def write_report(resolved: list[ResolvedDeployment], outdir: str | Path, source: ReportSource | None = None,
+                 base: dict[str, Any] | None = None) -> None:
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    (outdir / "plan.md").write_text(report_markdown(resolved))
+    (outdir / "plan.md").write_text(report_markdown(resolved, source, base))
     (outdir / "plan.json").write_text(json.dumps(report_json(resolved), indent=2, sort_keys=True) + "\n")
+
+
+
