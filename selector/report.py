@@ -72,6 +72,18 @@ def print_plan(plan: Plan, console: Console | None = None) -> None:
         ("image", plan.image_uri),
         ("cost", f"${plan.hourly_usd:.2f}/h, ${plan.hourly_usd * 730:,.0f}/month (prices as of {plan.price_as_of})"),
     ]
+    perf = plan.performance
+    if perf:
+        band = round(perf["uncertainty"] * 100)
+        rows += [
+            ("throughput", f"~{perf['tokens_per_s_per_instance']:,.0f} output tokens/s per instance at batch "
+                           f"{perf['batch']} (±{band}%, estimate)"),
+            ("latency", f"TTFT {perf['time_to_first_token_ms']:,.0f} ms, TPOT {perf['time_per_output_token_ms']:.1f} ms "
+                        f"at {perf['input_tokens']} in / {perf['output_tokens']} out tokens"),
+            ("$/1M tokens", f"${perf['usd_per_million_output_tokens']:.2f} output "
+                            f"(${perf['usd_per_million_output_tokens_range'][0]:.2f}–"
+                            f"${perf['usd_per_million_output_tokens_range'][1]:.2f})"),
+        ]
     console.print(key_values(rows))
     bar, legend = memory_bar(plan)
     console.print("\nmemory per device:")
