@@ -495,6 +495,7 @@ class _Collector:
     def __init__(self, source: str, marks: Marks | None, names: list[str]) -> None:
         self.source, self.marks, self.names = source, marks, names
         self.problems: list[Problem] = []
+        self.partial: tuple[DeploymentsFile, list[int]] | None = None  # well-formed entries of a file with problems
 
     def add(self, path: tuple, value: Any, problem: str, hint: str = "", field: str | None = None) -> None:
         line = column = None
@@ -581,9 +582,20 @@ def _placeholder() -> "Deployment":
 
 def _check_document(raw: Any, source: str, marks: Marks | None) -> tuple[DeploymentsFile | None, list[Problem]]:
     """Every schema-level problem of a parsed document (types, keys, AWS grammar, names)."""
+    parsed, problems, _ = _check_document_partial(raw, source, marks)
+    return parsed, problems
+
+
+def _check_document_partial(raw: Any, source: str, marks: Marks | None
+                            ) -> tuple[DeploymentsFile | None, list[Problem], "tuple[DeploymentsFile, list[int]] | None"]:
+    out = _Collector(source, marks, [])
+    parsed, problems = _check_into(raw, source, marks, out)
+    return parsed, problems, out.partial
+
+
+def _check_into(raw: Any, source: str, marks: Marks | None, out: "_Collector") -> tuple[DeploymentsFile | None, list[Problem]]:
     entries = raw.get("deployments") if isinstance(raw, dict) else None
-    names = _entry_names(entries if isinstance(entries, list) else [])
-    out = _Collector(source, marks, names)
+    out.names = _entry_names(entries if isinstance(entries, list) else [])
     if not isinstance(raw, dict):
         out.add((), source, f"must be a mapping with a deployments: list, not {type(raw).__name__}",
                 "Start the file with deployments: and a list of entries with name and model", field="deployments file")
@@ -606,30 +618,34 @@ def _check_document(raw: Any, source: str, marks: Marks | None) -> tuple[Deploym
             out.add(("deployments",), "{...}" if isinstance(entries, dict) else entries,
                     "must be a non-empty list of deployments (each with name and model)", "Add deployments: - name: ...")
         return None, out.sorted()
-    parsed: list[Deployment] = []
+    valid: dict[int, Deployment] = {}
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict):
             out.add(("deployments", i), entry, "Input should be a valid dictionary (a mapping of keys)",
                     "Each entry is a mapping with name and model")
             continue
         try:
-            parsed.append(Deployment.model_validate({**defaults, **entry}))
+            valid[i] = Deployment.model_validate({**defaults, **entry})
         except ValidationError as error:
             _from_validation(error, ("deployments", i), out)
-    if top is not None and len(parsed) == len(entries):
-        _check_names(parsed, out)
-        if top.pipeline is not None:
-            _check_stages(parsed, top.pipeline, out)
-    if out.problems or top is None or len(parsed) != len(entries):
+    _check_names(valid, out)
+    if top is not None and top.pipeline is not None:
+        _check_stages(valid, top.pipeline, out)
+    if out.problems or top is None or len(valid) != len(entries):
+        if out.problems and valid:  # `validate` also plans the entries that are well-formed
+            partial = DeploymentsFile.model_construct(defaults=defaults, deployments=list(valid.values()), pipeline=None)
+            partial._marks = marks
+            out.partial = (partial, list(valid))
         return None, out.sorted()
+    parsed = list(valid.values())
     result = DeploymentsFile.model_validate({**outline, "defaults": defaults, "deployments": parsed})
     result._marks = marks
     return result, []
 
 
-def _check_names(parsed: list[Deployment], out: _Collector) -> None:
+def _check_names(parsed: dict[int, Deployment], out: _Collector) -> None:
     seen: dict[str, str] = {}
-    for i, deployment in enumerate(parsed):
+    for i, deployment in parsed.items():
         for traffic in deployment.traffic_patterns:
             name = deployment.endpoint_name(traffic)
             if len(name) > MAX_ENDPOINT_NAME:
@@ -645,10 +661,10 @@ def _check_names(parsed: list[Deployment], out: _Collector) -> None:
             seen[name] = deployment.name
 
 
-def _check_stages(parsed: list[Deployment], pipeline: Pipeline, out: _Collector) -> None:
+def _check_stages(parsed: dict[int, Deployment], pipeline: Pipeline, out: _Collector) -> None:
     """A stage re-plans every deployment for its own region: region-bound values must hold there too."""
-    for s, stage in enumerate(pipeline.stages):
-        for i, deployment in enumerate(parsed):
+    for stage in pipeline.stages:
+        for i, deployment in parsed.items():
             problem = deployment.kms_region_problem(stage.region) or deployment.partition_problem(stage.region)
             if problem:
                 out.add(("deployments", i, "kms_key_arn"), deployment.kms_key_arn,
@@ -680,16 +696,20 @@ DEPLOYMENTS_HINT = "Pass an existing YAML file, e.g. deployments/default.yaml"
 
 def load_deployments(path: Any) -> DeploymentsFile:
     """Read (through the input boundary) and validate a deployments file; one SelectorError with every problem."""
-    text, document = read_yaml(path, "deployments file", DEPLOYMENTS_HINT)
-    token = _token_problem(text, document.marks.file)
-    if token:
-        raise SelectorError.of([token])  # fatal: no other message may quote the token
-    parsed, problems = _check_document(document.data, str(path), document.marks)
-    problems = _merge(document.problems, problems, document.marks, document.data)
+    parsed, problems, _ = _load(path)
     if problems:
         raise SelectorError.of(problems)
     assert parsed is not None
     return parsed
+
+
+def _load(path: Any) -> tuple[DeploymentsFile | None, list[Problem], "tuple[DeploymentsFile, list[int]] | None"]:
+    text, document = read_yaml(path, "deployments file", DEPLOYMENTS_HINT)
+    token = _token_problem(text, document.marks.file)
+    if token:
+        return None, [token], None  # fatal: no other message may quote the token
+    parsed, problems, partial = _check_document_partial(document.data, str(path), document.marks)
+    return parsed, _merge(document.problems, problems, document.marks, document.data), partial
 
 
 def _merge(first: list[Problem], then: list[Problem], marks: Marks, data: Any) -> list[Problem]:
@@ -708,11 +728,18 @@ def _merge(first: list[Problem], then: list[Problem], marks: Marks, data: Any) -
 
 
 def check_file(path: Any) -> tuple[list[ResolvedDeployment], list[Problem]]:
-    """What `validate` runs: every problem of the file, schema and plan alike, sorted by line."""
+    """What `validate` runs: every problem of the file, schema and plan alike, sorted by line. Entries that are
+    well-formed are planned even when others are not, so one run shows every independent mistake."""
     try:
-        parsed = load_deployments(path)
+        parsed, problems, partial = _load(path)
     except SelectorError as error:
         return [], error.problems
+    if parsed is None:
+        if partial is not None:
+            document, indexes = partial
+            _, more = _resolve_each(document, indexes=indexes, names=_entry_names_of(document))
+            problems = _merge([], problems + more, document.marks, None) if document.marks else problems + more
+        return [], sorted(problems, key=lambda p: (p.line or 0, p.column or 0))
     resolved, problems = _resolve_each(parsed)
     if parsed.pipeline is not None and not problems:
         for stage in parsed.pipeline.stages:
@@ -723,13 +750,19 @@ def check_file(path: Any) -> tuple[list[ResolvedDeployment], list[Problem]]:
     return resolved, sorted(problems, key=lambda p: (p.line or 0, p.column or 0))
 
 
-def _resolve_each(parsed: DeploymentsFile, prefix: str = "") -> tuple[list[ResolvedDeployment], list[Problem]]:
+def _entry_names_of(document: DeploymentsFile) -> list[str]:
+    return [d.name for d in document.deployments]
+
+
+def _resolve_each(parsed: DeploymentsFile, prefix: str = "", indexes: list[int] | None = None,
+                  names: list[str] | None = None) -> tuple[list[ResolvedDeployment], list[Problem]]:
+    """Plan every deployment; `indexes` are the entries' positions in the file when only some are given."""
     from selector.resolve import resolve
 
-    names = [d.name for d in parsed.deployments]
-    out = _Collector("", parsed.marks, names)
+    indexes = indexes if indexes is not None else list(range(len(parsed.deployments)))
+    out = _Collector("", parsed.marks, [])
     resolved = []
-    for i, deployment in enumerate(parsed.deployments):
+    for i, deployment in zip(indexes, parsed.deployments):
         for traffic in deployment.traffic_patterns:
             try:
                 plan = resolve(deployment.request(traffic))
@@ -740,7 +773,8 @@ def _resolve_each(parsed: DeploymentsFile, prefix: str = "") -> tuple[list[Resol
                     path = ("deployments", i, key) if key in Deployment.model_fields or key == "model_config" \
                         else ("deployments", i)
                     field = f"{prefix}deployments[{deployment.name}].{p.field}"
-                    out.add(path, p.value, p.problem, p.hint, field=field)
+                    problem = f"{p.where}: {p.problem}" if p.file else p.problem  # located in the config.json
+                    out.add(path, p.value, problem, p.hint, field=field)
                 continue
             resolved.append(ResolvedDeployment(deployment, traffic, deployment.endpoint_name(traffic), plan))
     return resolved, out.sorted()

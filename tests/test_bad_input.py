@@ -170,7 +170,7 @@ ROWS = [
         "not in the bundled catalog"),
     row("config-unknown-architecture", LOCAL, "architectures = 'FooBarForCausalLM'", "no LMI backend",
         files={"config.json": config(architectures=["FooBarForCausalLM"])}),
-    row("config-not-json", LOCAL, "model_config = ", "cannot be read as JSON", files={"config.json": "{architectures: oops"}),
+    row("config-not-json", LOCAL, "model_config: ", "config.json:1:2: cannot be read as JSON", files={"config.json": "{architectures: oops"}),
     row("config-json-list", LOCAL, "is not a JSON object", files={"config.json": "[1, 2]"}),
     row("config-missing-model_type", LOCAL, "model config model_type", "has no 'model_type' key",
         files={"config.json": config(model_type=None)}),
