@@ -196,6 +196,8 @@ def tag_problem(key: str, value: str) -> str | None:
         return f"tag {excerpt(key)} has a value of {len(value)} characters; AWS allows at most {tags['value_max_chars']}"
     if key.lower().startswith(tags["reserved_prefix"]):
         return f"tag key {excerpt(key)}: the {tags['reserved_prefix']} prefix is reserved for AWS"
+    if deploy_time_problem(key) or deploy_time_problem(value):
+        return None  # reported on its own, with its line, by the deploy-time scan of every value
     if not ok(key) or not ok(value):
         return (f"tag {excerpt(key)} uses a character AWS tags do not allow (letters, digits, spaces and "
                 f"{' '.join(tags['allowed_punctuation'])} only)")

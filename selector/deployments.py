@@ -559,6 +559,10 @@ def _from_validation(error: ValidationError, prefix: tuple, out: _Collector) -> 
             out.add(path, value, "unknown key", hint)
             continue
         message = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "value_error" and isinstance(value, dict):
+            named = message.split(" ", 1)[0]  # a check across keys whose message starts with the key it blames
+            if named.split(".")[0] in value or named in Deployment.model_fields:
+                path = (*path, *named.split("."))
         if e["type"] == "missing":
             value, hint = None, f"Add {path[-1]}" if path and isinstance(path[-1], str) else ""
         else:
@@ -716,10 +720,9 @@ def _merge(first: list[Problem], then: list[Problem], marks: Marks, data: Any) -
     """Loader problems (duplicate and non-text keys) before schema ones at the same spot; sorted by line."""
     entries = data.get("deployments") if isinstance(data, dict) else None
     names = _entry_names(entries if isinstance(entries, list) else [])
-    names_at = {mark: path for path, mark in sorted(marks.at.items(), key=lambda kv: len(kv[0]), reverse=True)}
     located = []
     for p in first:
-        path = names_at.get((p.line, p.column))
+        path = marks.by_mark.get((p.line, p.column))
         located.append(Problem(_label(path, names) if path else p.field, p.value, p.problem, p.hint, p.file, p.line,
                                p.column))
     spots = {(p.line, p.column) for p in located}
@@ -734,6 +737,9 @@ def check_file(path: Any) -> tuple[list[ResolvedDeployment], list[Problem]]:
         parsed, problems, partial = _load(path)
     except SelectorError as error:
         return [], error.problems
+    if problems and parsed is not None:  # duplicate or non-text keys in an otherwise valid file
+        _, more = _resolve_each(parsed)
+        return [], sorted(problems + more, key=lambda p: (p.line or 0, p.column or 0))
     if parsed is None:
         if partial is not None:
             document, indexes = partial

@@ -33,7 +33,7 @@ MAX_CONFIG_BYTES = 4 * 1024 * 1024
 MAX_PATH_CHARS = 4096  # PATH_MAX on Linux
 MAX_YAML_DEPTH = 32  # a deployments file nests 5 levels (deployments > entry > vpc > subnet_ids > item)
 MAX_YAML_ALIASES = 200  # `<<: *defaults` once per deployment of a 100-deployment file, twice over
-MAX_YAML_NODES = 100_000  # nodes after alias expansion; a 100-deployment file has ~5,000
+MAX_YAML_NODES = 20_000  # nodes after alias expansion; a 100-deployment file of 30 keys each has ~6,000
 MAX_JSON_DEPTH = 32  # HF configs nest 3-4 levels (quantization_config.config_groups.group_0.weights)
 MAX_PROBLEM_CHARS = 200  # a parser's own message is clipped to this (it may quote the input)
 
@@ -230,6 +230,7 @@ class Marks:
 
     file: str
     at: dict[tuple, tuple[int, int]] = field(default_factory=dict)
+    by_mark: dict[tuple[int, int], tuple] = field(default_factory=dict)  # every key and item, duplicates too
 
     @classmethod
     def index(cls, file: str, root: Node | None) -> "Marks":
@@ -243,13 +244,20 @@ class Marks:
             if isinstance(node, MappingNode):
                 for key, value in _merged_pairs(node):
                     if isinstance(key, ScalarNode):
-                        child = (*path, key.value if key.tag == _STR_TAG else _scalar_key(key))
-                        marks.at.setdefault(child, (key.start_mark.line + 1, key.start_mark.column + 1))
+                        mark = (key.start_mark.line + 1, key.start_mark.column + 1)
+                        typed = key.value if key.tag == _STR_TAG else _scalar_key(key)
+                        child = (*path, typed)
+                        marks.at.setdefault(child, mark)
+                        if not isinstance(typed, str):  # pydantic names a non-text key by its repr()
+                            marks.at.setdefault((*path, repr(typed)), mark)
+                        marks.by_mark.setdefault(mark, child)
                         stack.append((child, value))
             elif isinstance(node, SequenceNode):
                 for i, item in enumerate(node.value):
                     child = (*path, i)
-                    marks.at.setdefault(child, (item.start_mark.line + 1, item.start_mark.column + 1))
+                    mark = (item.start_mark.line + 1, item.start_mark.column + 1)
+                    marks.at.setdefault(child, mark)
+                    marks.by_mark.setdefault(mark, child)
                     stack.append((child, item))
         return marks
 
@@ -310,6 +318,9 @@ def parse_yaml(text: str, file: str, field_name: str = "deployments file") -> Ya
             problems = [Problem(field_name, value, problem, hint, shown, mark.line + 1, mark.column + 1)
                         for problem, value, hint, mark in loader.key_problems]
             marks = Marks.index(shown, root)
+            complex_keys = [p for p in problems if p.problem.startswith("a key must be text")]
+            if complex_keys:  # PyYAML cannot even build such a mapping
+                raise SelectorError.of(complex_keys)
             data = loader.construct_document(root) if root is not None else None
         finally:
             loader.dispose()
