@@ -620,7 +620,8 @@ def _check_into(raw: Any, source: str, marks: Marks | None, out: "_Collector") -
         missing_typo = any(p.problem == "unknown key" and p.hint == "Did you mean deployments?" for p in out.problems)
         if not missing_typo:
             out.add(("deployments",), "{...}" if isinstance(entries, dict) else entries,
-                    "must be a non-empty list of deployments (each with name and model)", "Add deployments: - name: ...")
+                    "must be a non-empty list of deployments (each with name and model)",
+                    "List the entries under deployments:, each a mapping with name and model")
         return None, out.sorted()
     valid: dict[int, Deployment] = {}
     for i, entry in enumerate(entries):

@@ -242,12 +242,14 @@ class Marks:
         while stack:
             path, node = stack.pop()
             if isinstance(node, MappingNode):
-                for key, value in _merged_pairs(node):
+                own = len([k for k, _ in node.value if not (isinstance(k, ScalarNode) and k.tag == _MERGE_TAG)])
+                for n, (key, value) in enumerate(_merged_pairs(node)):
                     if isinstance(key, ScalarNode):
                         mark = (key.start_mark.line + 1, key.start_mark.column + 1)
                         typed = key.value if key.tag == _STR_TAG else _scalar_key(key)
                         child = (*path, typed)
-                        marks.at.setdefault(child, mark)
+                        if n < own or child not in marks.at:  # a repeated own key wins (as PyYAML's last one)
+                            marks.at[child] = mark
                         if not isinstance(typed, str):  # pydantic names a non-text key by its repr()
                             marks.at.setdefault((*path, repr(typed)), mark)
                         marks.by_mark.setdefault(mark, child)

@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -309,30 +308,38 @@ def test_rejected_with_one_paragraph(case: Row, tmp_path: Path) -> None:
         pytest.fail(f"accepted: {[r.endpoint_name for r in resolved]}")
 
 
-# --- 2. `python -m selector validate FILE`, every row (run in parallel, checked per row) -------------------------------
+# --- 2. `python -m selector validate FILE` and app.py's path, every row, in one forking worker ------------------------
+# (tests/hostile/worker.py: one Python start for all rows instead of one per row; each row measured)
 @pytest.fixture(scope="module")
-def cli_results(tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
+def cli_results(tmp_path_factory) -> dict[str, dict]:
+    from tests.hostile.test_hostile import run_cases
+
     base = tmp_path_factory.mktemp("cli")
+    cwd = base / "cwd"
+    cwd.mkdir()
     paths = {p.id: p.values[0].write(base / p.id) for p in ROWS}
-
-    def run(path: Path) -> subprocess.CompletedProcess:
-        return subprocess.run([str(PYTHON), "-m", "selector", "validate", str(path)], cwd=REPO, env=ENV,
-                              capture_output=True, text=True, timeout=120)
-
-    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2) * 2) as pool:
-        return dict(zip(paths, pool.map(run, paths.values())))
+    jobs = [{"id": f"{row_id}@{mode}", "mode": mode, "args": [str(path)], "cwd": str(cwd)}
+            for row_id, path in paths.items() for mode in ("validate", "app")]
+    results = run_cases(jobs)
+    assert not list(cwd.iterdir()), "validate wrote files"
+    return results
 
 
 @pytest.mark.parametrize("case", ROWS)
 def test_cli_validate_exits_2(case: Row, cli_results, request) -> None:
-    result = cli_results[request.node.callspec.id]
-    assert "Traceback" not in result.stderr + result.stdout, result.stderr
-    assert result.returncode == 2, (result.returncode, result.stderr)
-    assert result.stderr.startswith("error: "), result.stderr
-    assert result.stderr.count("\n") == 1, f"more than one line: {result.stderr!r}"
-    assert result.stdout == ""
-    for expected in case.expect:
-        assert expected in result.stderr
+    row_id = request.node.callspec.id
+    for mode in ("validate", "app"):
+        result = cli_results[f"{row_id}@{mode}"]
+        assert "Traceback" not in result["stderr"] + result["stdout"], result["stderr"]
+        assert result["exit"] == 2, (mode, result["exit"], result["stderr"])
+        lines = result["stderr"].splitlines()
+        assert lines and all(line.startswith("error: ") for line in lines), result["stderr"]
+        if mode == "app":
+            assert len(lines) == 1, f"more than one line: {result['stderr']!r}"
+        assert result["stdout"] == ""
+        for expected in case.expect:
+            assert expected in result["stderr"], (mode, expected, result["stderr"])
+        assert result["seconds"] < 5 and result["maxrss_mib"] < 300, result
 
 
 def test_cli_validate_missing_file(tmp_path: Path) -> None:

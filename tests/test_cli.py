@@ -76,3 +76,48 @@ def test_validate_and_schema():
 def test_bundled_deployment_files_validate(path):
     out = run("validate", path, "--quiet")
     assert out.returncode == 0, out.stderr
+
+
+FIVE_MISTAKES = """\
+deployments:
+  - name: chat
+    model: meta-llama/Meta-Llama-3-8B
+    max_input_tokens: lots
+  - name: Bad_Name
+    model: meta-llama/Meta-Llama-3-8B
+  - name: other
+    model: meta-llama/Meta-Llama-3-8B
+    instnce_type: ml.g5.2xlarge
+    tags: {team: '{{resolve:ssm:/x}}'}
+  - name: fourth
+    model: meta-llama/Meta-Llama-3-8B
+    backend: vllmm
+"""
+
+
+def test_validate_reports_every_problem_with_its_line(tmp_path):
+    path = tmp_path / "five.yaml"
+    path.write_text(FIVE_MISTAKES)
+    out = run("validate", str(path))
+    assert out.returncode == 2 and out.stdout == "" and "Traceback" not in out.stderr
+    lines = out.stderr.splitlines()
+    located = [(line.split(":")[2], line.split(": ", 2)[2].split(" = ")[0]) for line in lines]
+    assert located == [("4", "deployments[chat].max_input_tokens"), ("5", "deployments[Bad_Name].name"),
+                       ("9", "deployments[other].instnce_type"), ("10", "deployments[other].tags.team"),
+                       ("13", "deployments[fourth].backend")], out.stderr
+    assert all(line.startswith(f"error: {path}:") for line in lines)
+    assert "Did you mean instance_type?" in lines[2] and "Did you mean vllm?" in lines[4]
+    assert "pattern" not in out.stderr and "[a-z" not in out.stderr, "a raw regex reached the user"
+
+
+def test_validate_json_lists_problems(tmp_path):
+    path = tmp_path / "five.yaml"
+    path.write_text(FIVE_MISTAKES)
+    out = run("validate", str(path), "--json")
+    assert out.returncode == 2
+    data = json.loads(out.stdout)
+    assert data["ok"] is False and data["file"] == str(path) and data["endpoints"] == []
+    assert [p["line"] for p in data["problems"]] == [4, 5, 9, 10, 13]
+    assert set(data["problems"][0]) == {"file", "line", "column", "field", "value", "problem", "hint"}
+    ok = run("validate", "deployments/default.yaml", "--json")
+    assert ok.returncode == 0 and json.loads(ok.stdout)["ok"] is True and json.loads(ok.stdout)["endpoints"]
