@@ -155,7 +155,7 @@ kms("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890a?
 kms("arn:aws:kms:us-east-1:123456789012:key/${aws:username}", "policy variable", id="arn-kms-policy-variable")
 kms("arn:aws:kms:us-east-1:123456789012:alias/my-key", "alias ARN", id="arn-kms-alias")
 kms(f"arn:aws:kms:eu-west-1:123456789012:key/{KEY}", "key in eu-west-1", "deploys to us-east-1", id="arn-kms-other-region")
-kms(KMS, "region-agnostic", "set region: us-east-1", id="arn-kms-region-agnostic", extra="")
+kms(KMS, "key in us-east-1", "deploys to eu-west-1", id="arn-kms-region-eu", extra="region: eu-west-1")
 kms(f"arn:aws-mars:kms:us-east-1:123456789012:key/{KEY}", "partition", "does not exist", id="arn-kms-bad-partition")
 kms(f"arn:aws-cn:kms:us-east-1:123456789012:key/{KEY}", "not a region of the aws-cn partition", id="arn-kms-partition-region")
 kms(f"arn:aws:kms:us-east-1:١٢٣٤٥٦٧٨٩٠١٢:key/{KEY}", "non-ASCII", id="arn-kms-arabic-digits")
