@@ -13,7 +13,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
@@ -42,6 +42,7 @@ MAX_SECURITY_GROUPS = LIMITS["vpc"]["max_security_groups"]
 MAX_TAGS = LIMITS["tags"]["max_per_resource"]
 PROJECT_TAGS = frozenset(LIMITS["project_tags"]["keys"])
 MAX_STACK_NAME = LIMITS["stack_name"]["max_chars"]
+ENVIRONMENT = LIMITS["environment"]
 
 
 def _is_dir(path: str) -> bool:
@@ -137,7 +138,7 @@ class Deployment(Strict):
     min_concurrency: int | None = Field(None, ge=1, le=1024)
     quantization: Literal["auto", "none", "awq", "gptq", "smoothquant", "int8", "fp8"] | None = None
     prefer: Literal["balanced", "cost"] = "balanced"
-    families: list[str] | None = Field(None, max_length=64)
+    families: list[Annotated[str, Field(max_length=32)]] | None = Field(None, max_length=64)
     backend: str | None = Field(None, max_length=64)
     instance_type: str | None = Field(None, max_length=64)
     tensor_parallel_degree: int | None = Field(None, ge=1, le=64)
@@ -147,7 +148,8 @@ class Deployment(Strict):
     instance_count: int = Field(1, ge=1, le=MAX_INSTANCES)
     delivery: Literal["tarball", "environment"] | None = Field(
         None, description="tarball (default for hub models) or environment (default and only choice for s3:// models).")
-    options: dict[str, Union[str, int, float, bool]] = Field(default_factory=dict, max_length=200)
+    options: dict[str, Union[str, int, float, bool]] = Field(default_factory=dict,
+                                                             max_length=ENVIRONMENT["max_user_options"])
     tags: dict[str, str] = Field(default_factory=dict)
     autoscaling: Autoscaling | None = None
     alarms: Alarms = Field(default_factory=Alarms)
@@ -179,8 +181,11 @@ class Deployment(Strict):
     @classmethod
     def _option_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
         for key, item in value.items():
-            if not OPTION_KEY.fullmatch(key):
+            if not OPTION_KEY.fullmatch(key) or len(key) > 128:
                 raise ValueError(f"{excerpt(key)} is not an LMI serving.properties key (expected option.<name>)")
+            if len(_option_text(item)) > ENVIRONMENT["value_max_chars"]:
+                raise ValueError(f"the value of {key} is {len(_option_text(item))} characters; SageMaker accepts at "
+                                 f"most {ENVIRONMENT['value_max_chars']} per environment variable")
             if isinstance(item, str):
                 problem = aws_names.properties_problem(item)
                 if problem:
@@ -264,6 +269,14 @@ class Deployment(Strict):
             raise ValueError(
                 "an s3:// model is mounted at /opt/ml/model (uncompressed S3 prefix), where no serving.properties "
                 "tarball can be added: use delivery: environment (the default for s3:// models)")
+        if self.delivery_mode == "environment":
+            from selector.delivery import environment_name
+
+            for key in self.options:
+                if not re.fullmatch(ENVIRONMENT["key_pattern"], environment_name(key), re.ASCII):
+                    raise ValueError(f"options key {excerpt(key)} becomes the environment variable "
+                                     f"{excerpt(environment_name(key))} with delivery: environment, a name SageMaker "
+                                     "refuses (letters, digits and underscores only)")
         if self.network_isolation and not self.model.startswith("s3://"):
             raise ValueError("network_isolation needs an s3:// model: an isolated container cannot reach the hub")
         if self.autoscaling and self.autoscaling.min > self.instance_count:

@@ -240,6 +240,13 @@ case("props-option-infinity", one("options: {option.x: .inf}"), "options", "not 
 case("props-option-nan", one("options: {option.x: .nan}"), "options", "not a finite number")
 case("props-model-id-backslash", one(model="'org\\\\model'"), "deployments[chat].model", "Hugging Face model id")
 case("props-model-id-double-hyphen", one(model="org/a--b"), "deployments[chat].model", "Hugging Face model id")
+case("props-option-value-over-1024", one("options: {option.x: '" + "v" * 1025 + "'}"), "options", "at most 1024")
+case("props-option-key-dotted-env", one("delivery: environment\noptions: {option.a.b: 1}"), "options",
+     "OPTION_A.B")
+case("props-option-key-huge", one("options: {option." + "k" * 1000 + ": 1}"), "options", "not an LMI serving.properties key")
+case("props-too-many-options", one("options: {" + ", ".join(f"option.o{i}: 1" for i in range(51)) + "}"), "options",
+     "at most 50")
+case("family-item-huge", one("families: [" + "g" * 100_000 + "]"), "families[0]", "at most 32 characters")
 case("props-model-id-too-long", one(model="org/" + "m" * 100), "deployments[chat].model", "at most 96")
 
 # --- I. tags ----------------------------------------------------------------------------------------------------------

@@ -84,6 +84,10 @@ def test_tag_limits_are_botocore_shapes() -> None:
     assert shapes["TagKey"]["pattern"] == r"([\p{L}\p{Z}\p{N}_.:/=+\-@]*)"  # the rule tag_problem implements
     assert shapes["DestinationS3Uri"]["max"] == aws_names.limits()["s3"]["data_capture_uri_max_chars"]
     assert shapes["EndpointName"]["max"] == MAX_ENDPOINT_NAME
+    environment = aws_names.limits()["environment"]
+    assert shapes["EnvironmentMap"]["max"] == environment["max_entries"]
+    assert shapes["EnvironmentValue"]["max"] == environment["value_max_chars"]
+    assert shapes["EnvironmentKey"]["pattern"] == environment["key_pattern"]
 
 
 def test_every_botocore_region_has_its_partition() -> None:
