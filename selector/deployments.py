@@ -183,6 +183,8 @@ class Deployment(Strict):
         for key, item in value.items():
             if not OPTION_KEY.fullmatch(key) or len(key) > 128:
                 raise ValueError(f"{excerpt(key)} is not an LMI serving.properties key (expected option.<name>)")
+            if isinstance(item, int) and not isinstance(item, bool) and item.bit_length() > 63:
+                raise ValueError(f"the value of {key} is a number beyond 64 bits, which LMI cannot read")
             if len(_option_text(item)) > ENVIRONMENT["value_max_chars"]:
                 raise ValueError(f"the value of {key} is {len(_option_text(item))} characters; SageMaker accepts at "
                                  f"most {ENVIRONMENT['value_max_chars']} per environment variable")

@@ -36,9 +36,25 @@ def validate_request(request: Request, catalog: Catalog) -> None:
         value = getattr(request, name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise SelectorError(name, value, "must be a whole number of at least 1")
+    _validate_properties_text(request)
     _validate_instance(request, catalog)
     _validate_container_version(request, catalog)
     _validate_backend_families(request, catalog)
+
+
+def _validate_properties_text(request: Request) -> None:
+    """Text that lands on a serving.properties line (the CLI's --revision and --model reach it without a
+    deployments file): no line breaks, backslashes or non-ASCII (Java's Properties.load reads it)."""
+    from selector.aws_names import deploy_time_problem, properties_problem
+
+    texts = [("revision", request.revision), ("model", request.model)]
+    texts += [(f"options.{key}", value) for key, value in request.options.items()]
+    for name, text in texts:
+        if text is None:
+            continue
+        problem = deploy_time_problem(text) or properties_problem(text)
+        if problem:
+            raise SelectorError(name, text, problem, "Write the literal value on one line, in ASCII, without backslashes")
 
 
 def _validate_instance(request: Request, catalog: Catalog) -> None:

@@ -32,6 +32,7 @@ class Case:
     expect: tuple[str, ...]
     files: dict[str, Any] = field(default_factory=dict)  # other files of the case directory (str, bytes, Special)
     target: Any = "deployments.yaml"  # the path argument (relative to the case directory unless absolute), or a non-path
+    argv: tuple[str, ...] = ()  # mode "cli": the selector's arguments ({dir} is the case directory)
     modes: tuple[str, ...] = ("validate", "app")
     names_file: bool = True  # the error must name the target's file name
 
@@ -247,6 +248,7 @@ case("props-option-key-huge", one("options: {option." + "k" * 1000 + ": 1}"), "o
 case("props-too-many-options", one("options: {" + ", ".join(f"option.o{i}: 1" for i in range(51)) + "}"), "options",
      "at most 50")
 case("family-item-huge", one("families: [" + "g" * 100_000 + "]"), "families[0]", "at most 32 characters")
+case("props-option-huge-hex", one("options: {option.x: 0x" + "f" * 5000 + "}"), "options", "beyond 64 bits")
 case("props-model-id-too-long", one(model="org/" + "m" * 100), "deployments[chat].model", "at most 96")
 
 # --- I. tags ----------------------------------------------------------------------------------------------------------
@@ -337,6 +339,25 @@ case("name-5000-chars", one(name="a" * 5000), "name", "at most 63 characters", "
 case("name-newline-escape", one(name='"chat\\nx"'), "name", "lowercase letters")
 case("unknown-key-huge-value", one("colour: " + "z" * 200_000), "unknown key", "(200000 characters)")
 
+
+# --- P. the same boundary through `plan` and `render` (no deployments file) ------------------------------------------------
+def cli(id: str, argv: tuple[str, ...], *expect: str, files: dict | None = None) -> None:
+    case(id, None, *expect, argv=argv, files=files or {}, modes=("cli",), names_file=False)
+
+
+PLAN = ("plan", "--model", "example-org/custom-model", "--model-config")
+cli("cli-plan-config-dev-zero", (*PLAN, "/dev/zero"), "model_config", "is a character device")
+cli("cli-plan-config-fifo", (*PLAN, "{dir}/config.json"), "model_config", "is a FIFO", files={"config.json": Special("fifo")})
+cli("cli-plan-config-sparse", (*PLAN, "{dir}/config.json"), "model_config", "2,147,483,648 bytes",
+    files={"config.json": Special(f"sparse:{2 * 1024**3}")})
+cli("cli-plan-config-directory", (*PLAN, "{dir}"), "model_config", "is a directory")
+cli("cli-plan-config-zero-kv", (*PLAN, "{dir}/config.json"), "num_key_value_heads", "at least one key/value head",
+    files={"config.json": config(num_key_value_heads=0)})
+cli("cli-render-revision-backslash", ("render", "--model", MODEL, "--revision", "main\\"), "revision", "backslash")
+cli("cli-render-revision-resolve", ("render", "--model", MODEL, "--revision", "{{resolve:ssm:x}}"), "revision",
+    "dynamic reference")
+cli("cli-render-revision-line-break", ("render", "--model", MODEL, "--revision", "main\noption.x=1"), "revision",
+    "line break")
 
 assert len(CASES) >= 100, len(CASES)
 assert len({c.id for c in CASES}) == len(CASES), "case ids must be unique"

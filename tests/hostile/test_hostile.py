@@ -78,7 +78,8 @@ def results(tmp_path_factory) -> dict[str, Any]:
         dirs[case.id] = (case_dir, cwd)
         target = _target(case, case_dir)
         for mode in case.modes:
-            jobs.append({"id": f"{case.id}@{mode}", "mode": mode, "args": [target], "cwd": str(cwd)})
+            args = [a.replace("{dir}", str(case_dir)) for a in case.argv] if mode == "cli" else [target]
+            jobs.append({"id": f"{case.id}@{mode}", "mode": mode, "args": args, "cwd": str(cwd)})
     out = run_cases(jobs)
     after = {case.id: (_listing(dirs[case.id][0]), _listing(dirs[case.id][1])) for case in CASES}
     return {"out": out, "before": before, "after": after}
@@ -97,7 +98,7 @@ def test_hostile_case_refused(case: Case, mode: str, results) -> None:
     assert len(err) < MAX_STDERR_CHARS, f"{len(err)} characters on stderr"
     lines = err.splitlines()
     assert lines and all(line.startswith("error: ") for line in lines), err
-    if mode == "app":
+    if mode in ("app", "cli"):
         assert len(lines) == 1, f"not one paragraph: {err!r}"
     for fragment in case.expect:
         assert fragment in err, f"{fragment!r} not in {err!r}"

@@ -7,8 +7,9 @@ and an address-space limit (a memory bomb ends as MemoryError, not a swapping ma
 child and reads its peak resident set from os.wait4's rusage (ru_maxrss, KiB on Linux), which includes the
 pages it shares with the parent: the same figure a fresh `python -m selector` process would report.
 
-Modes: "validate" runs `python -m selector validate ARGS...` through click; "app" runs exactly what app.py runs
-before it builds stacks (load_deployments, resolve_all, one `error: ` paragraph on stderr, exit 2).
+Modes: "validate" runs `python -m selector validate ARGS...` through click; "cli" runs `python -m selector ARGS...`;
+"app" runs exactly what app.py runs before it builds stacks (load_deployments, resolve_all, one `error: `
+paragraph on stderr, exit 2).
 """
 from __future__ import annotations
 
@@ -61,8 +62,9 @@ def _child(case: dict, out: str, err: str) -> None:
         else:
             from selector.cli import main
 
+            argv = case["args"] if case["mode"] == "cli" else ["validate", *case["args"]]
             try:
-                main(args=["validate", *case["args"]], prog_name="selector", standalone_mode=True)
+                main(args=argv, prog_name="selector", standalone_mode=True)
                 code = 0
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else 1
