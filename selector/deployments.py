@@ -127,7 +127,8 @@ class DataCapture(Strict):
 class Deployment(Strict):
     """One endpoint (or one per traffic pattern when `traffic` lists both)."""
 
-    name: str = Field(..., max_length=MAX_ENDPOINT_NAME, description="Endpoint name: lowercase letters, digits, hyphens.")
+    name: str = Field(..., max_length=MAX_ENDPOINT_NAME, description="Endpoint name: lowercase letters, digits, hyphens.",
+                      json_schema_extra={"pattern": "^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$"})
     model: str = Field(..., min_length=1, description="Catalog id, s3://bucket/prefix/ (with model_config) or a config.json path.")
     model_config_path: str | None = Field(None, alias="model_config", min_length=1,
                                           description="Local config.json describing the model.")
@@ -142,9 +143,9 @@ class Deployment(Strict):
     backend: str | None = Field(None, max_length=64)
     instance_type: str | None = Field(None, max_length=64)
     tensor_parallel_degree: int | None = Field(None, ge=1, le=64)
-    container_version: str | None = None
+    container_version: str | None = Field(None, json_schema_extra={"pattern": "^[0-9]+\\.[0-9]+\\.[0-9]+$"})
     region: str | None = Field(None, min_length=1, description="Omit for a region-agnostic stack (image account via a CfnMapping).")
-    account: str | None = None
+    account: str | None = Field(None, json_schema_extra={"pattern": "^[0-9]{12}$"})
     instance_count: int = Field(1, ge=1, le=MAX_INSTANCES)
     delivery: Literal["tarball", "environment"] | None = Field(
         None, description="tarball (default for hub models) or environment (default and only choice for s3:// models).")
