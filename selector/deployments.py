@@ -12,6 +12,7 @@ import difflib
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -589,14 +590,10 @@ def _from_validation(error: ValidationError, prefix: tuple, out: _Collector) -> 
         out.add(path, value if not isinstance(value, BaseModel) else "{...}", message, hint)
 
 
-_PLACEHOLDER = None
-
-
+@lru_cache(maxsize=1)
 def _placeholder() -> "Deployment":
-    global _PLACEHOLDER
-    if _PLACEHOLDER is None:
-        _PLACEHOLDER = Deployment.model_construct(name="x", model="x")
-    return _PLACEHOLDER
+    """Stands in for the entries while the rest of the document is checked (entries are checked one by one)."""
+    return Deployment.model_construct(name="x", model="x")
 
 
 def _check_document(raw: Any, source: str, marks: Marks | None) -> tuple[DeploymentsFile | None, list[Problem]]:
@@ -759,7 +756,7 @@ def check_file(path: Any) -> tuple[list[ResolvedDeployment], list[Problem]]:
     if parsed is None:
         if partial is not None:
             document, indexes = partial
-            _, more = _resolve_each(document, indexes=indexes, names=_entry_names_of(document))
+            _, more = _resolve_each(document, indexes=indexes)
             problems = _merge([], problems + more, document.marks, None) if document.marks else problems + more
         return [], sorted(problems, key=lambda p: (p.line or 0, p.column or 0))
     resolved, problems = _resolve_each(parsed)
@@ -772,12 +769,8 @@ def check_file(path: Any) -> tuple[list[ResolvedDeployment], list[Problem]]:
     return resolved, sorted(problems, key=lambda p: (p.line or 0, p.column or 0))
 
 
-def _entry_names_of(document: DeploymentsFile) -> list[str]:
-    return [d.name for d in document.deployments]
-
-
-def _resolve_each(parsed: DeploymentsFile, prefix: str = "", indexes: list[int] | None = None,
-                  names: list[str] | None = None) -> tuple[list[ResolvedDeployment], list[Problem]]:
+def _resolve_each(parsed: DeploymentsFile, prefix: str = "",
+                  indexes: list[int] | None = None) -> tuple[list[ResolvedDeployment], list[Problem]]:
     """Plan every deployment; `indexes` are the entries' positions in the file when only some are given."""
     from selector.resolve import resolve
 

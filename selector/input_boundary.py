@@ -221,9 +221,6 @@ class BoundedLoader(yaml.SafeLoader):
                             "quote it if it is meant as text", node.start_mark) from None
 
 
-Path_ = tuple  # a key path: str keys and int list indexes
-
-
 @dataclass
 class Marks:
     """Key path -> (line, column), both 1-based, for every mapping key and list item of a composed document."""
