@@ -43,6 +43,9 @@ MAX_SECURITY_GROUPS = LIMITS["vpc"]["max_security_groups"]
 MAX_TAGS = LIMITS["tags"]["max_per_resource"]
 PROJECT_TAGS = frozenset(LIMITS["project_tags"]["keys"])
 MAX_STACK_NAME = LIMITS["stack_name"]["max_chars"]
+# Project policy: endpoints (after traffic expansion) one file may define. Each is a stack synthesized in one
+# `cdk synth`; a file of thousands would stall the pipeline for hours. Split larger fleets across files.
+MAX_ENDPOINTS = 200
 ENVIRONMENT = LIMITS["environment"]
 
 
@@ -661,6 +664,11 @@ def _check_into(raw: Any, source: str, marks: Marks | None, out: "_Collector") -
 
 
 def _check_names(parsed: dict[int, Deployment], out: _Collector) -> None:
+    count = sum(len(d.traffic_patterns) for d in parsed.values())
+    if count > MAX_ENDPOINTS:
+        out.add(("deployments",), f"{len(parsed)} deployments",
+                f"define {count} endpoints; one file may define at most {MAX_ENDPOINTS} (one stack each)",
+                "Split the fleet across several deployments files")
     seen: dict[str, str] = {}
     for i, deployment in parsed.items():
         for traffic in deployment.traffic_patterns:

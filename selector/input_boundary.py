@@ -36,6 +36,7 @@ MAX_YAML_ALIASES = 200  # `<<: *defaults` once per deployment of a 100-deploymen
 MAX_YAML_NODES = 20_000  # nodes after alias expansion; a 100-deployment file of 30 keys each has ~6,000
 MAX_JSON_DEPTH = 32  # HF configs nest 3-4 levels (quantization_config.config_groups.group_0.weights)
 MAX_PROBLEM_CHARS = 200  # a parser's own message is clipped to this (it may quote the input)
+KERNEL_TREES = ("/proc", "/sys", "/dev")  # never a deployments file or a config.json
 
 # C0 controls but tab/LF/CR, DEL, C1 controls but NEL, and the non-characters YAML's printable set excludes.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x84\x86-\x9f\ufffe\uffff]")
@@ -89,6 +90,11 @@ def read_regular_file(path: Any, field_name: str, limit: int, hint: str = "") ->
         if not stat.S_ISREG(info.st_mode):
             kind = next((name for test, name in _KINDS if test(info.st_mode)), "not a regular file")
             raise _fail(field_name, path, f"is {kind}, not a regular file", hint)
+        real = os.path.realpath(path)
+        if any(real == root or real.startswith(root + "/") for root in KERNEL_TREES):
+            # procfs/sysfs files pass as "regular" with st_size 0, and hold the host's state (environ, maps)
+            raise _fail(field_name, path, f"resolves to {excerpt(real, 60)}, a kernel file, not a file of the "
+                                          "repository", hint)
         if info.st_size > limit:
             raise _fail(field_name, path, f"is {info.st_size:,} bytes, more than the {limit:,} allowed", hint)
         chunks, total = [], 0

@@ -72,6 +72,12 @@ case("file-symlink-to-fifo", Special("symlink:fifo"), "is a FIFO", files={"fifo"
 case("file-symlink-loop", Special("symlink:deployments.yaml"), "symbolic link loop")
 case("file-dangling-symlink", Special("symlink:nowhere.yaml"), "no such file")
 case("file-unix-socket", Special("socket"), "deployments file", "cannot be opened")
+case("file-proc-environ", None, "a kernel file", target="/proc/self/environ")
+case("file-proc-status-symlink", Special("symlink:/proc/self/status"), "a kernel file")
+case("config-proc-environ", one("model_config: /proc/self/environ", model="example-org/custom-model"),
+     "deployments[chat].model_config", "a kernel file")
+case("config-sys-file", one("model_config: /sys/kernel/mm/transparent_hugepage/enabled", model="example-org/custom-model"),
+     "deployments[chat].model_config", "a kernel file")
 case("file-path-with-nul", None, "NUL character", target="deploy\0ments.yaml", names_file=False)
 case("file-path-5000-chars", None, "not a usable path", target="x" * 5000, names_file=False)
 case("file-path-empty", None, "not a usable path", target="", names_file=False, modes=("validate",))
@@ -337,6 +343,9 @@ cfg("json-nul", config().replace("llama", "lla\\u0000ma").replace("\\u0000", "\0
 # --- O. names and long values --------------------------------------------------------------------------------------------
 case("name-5000-chars", one(name="a" * 5000), "name", "at most 63 characters", "(5000 characters)")
 case("name-newline-escape", one(name='"chat\\nx"'), "name", "lowercase letters")
+case("endpoints-over-200", "deployments:\n" + "".join(
+    f"  - {{name: e{i}, model: {MODEL}, traffic: [even, uneven]}}\n" for i in range(101)), "deployments",
+     "202 endpoints", "at most 200")
 case("unknown-key-huge-value", one("colour: " + "z" * 200_000), "unknown key", "(200000 characters)")
 
 
