@@ -135,8 +135,8 @@ def validate(path: str, quiet: bool, as_json: bool) -> None:
             sys.exit(EXIT_BAD_INPUT)
         return
     if problems:
-        for problem in problems:
-            click.echo(f"error: {problem.line_text()}", err=True)
+        for problem in problems:  # FILE:LINE:COL: first, the form editors and CI problem matchers read
+            click.echo(problem.line_text(), err=True)
         sys.exit(EXIT_BAD_INPUT)
     if not quiet:
         from selector.report import print_deployments
