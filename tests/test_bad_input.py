@@ -1,8 +1,10 @@
 """Hardening, part 3: bad input never gets through.
 
-Every malformed deployments file must end as one SelectorError (one paragraph naming the key and the value),
-`python -m selector validate` must exit 2 with `error: ...` and no traceback, and `make synth` must stop before
-any template is written. Property tests throw random documents at the loader: only SelectorError may escape.
+Every malformed deployments file must end as one SelectorError (one paragraph naming the file, line, key and
+value), `python -m selector validate` must exit 2 with located FILE:LINE:COL lines and no traceback, app.py's
+path must print one `error: ` paragraph, and `make synth` must stop before any template is written. The CLI rows
+run in one forking worker (tests/hostile/worker.py); the hostile catalog itself is tests/hostile/cases.py.
+Property tests throw random documents at the loader: only SelectorError may escape.
 """
 from __future__ import annotations
 
