@@ -556,6 +556,17 @@ def _walk_text(value: Any, path: tuple, out: _Collector, budget: list[int]) -> N
             stack.extend((child, (*where, i)) for i, child in enumerate(item))
 
 
+# What would work, by pydantic error type (strict mode: YAML types every scalar, quotes make text).
+TYPE_HINTS = {
+    "int_type": "Write a whole number without quotes, e.g. 4096",
+    "int_from_float": "Write a whole number, e.g. 4096",
+    "string_type": "Write it as text (quote it if YAML reads it as a number, date or true/false)",
+    "bool_type": "Write true or false without quotes",
+    "list_type": "Write a list, e.g. [a, b]",
+    "float_type": "Write a number without quotes",
+}
+
+
 def _from_validation(error: ValidationError, prefix: tuple, out: _Collector) -> None:
     errors = error.errors(include_url=False)
     typos: set[tuple] = set()
@@ -583,9 +594,9 @@ def _from_validation(error: ValidationError, prefix: tuple, out: _Collector) -> 
             if named.split(".")[0] in value or named in Deployment.model_fields:
                 path = (*path, *named.split("."))
         if e["type"] == "missing":
-            value, hint = None, f"Add {path[-1]}" if path and isinstance(path[-1], str) else ""
+            value, hint = NO_VALUE, f"Add {path[-1]}" if path and isinstance(path[-1], str) else ""
         else:
-            hint = ""
+            hint = TYPE_HINTS.get(e["type"], "")
         if e["type"] == "value_error" and isinstance(value, dict):
             value = NO_VALUE  # a check across keys: the message names them
         if e["type"] == "model_type" or e["type"] == "dict_type":
