@@ -179,14 +179,26 @@ def rules() -> None:
 @main.command()
 @click.argument("path")
 @click.option("--quiet", is_flag=True, help="Print nothing on success.")
-def validate(path: str, quiet: bool) -> None:
-    """Resolve every deployment in a deployments file; exit 2 on the first problem."""
-    from selector.deployments import load_deployments, resolve_all
+@click.option("--json", "as_json", is_flag=True,
+              help="Print {file, ok, problems: [{file, line, column, field, value, problem, hint}], endpoints} on stdout.")
+def validate(path: str, quiet: bool, as_json: bool) -> None:
+    """Check and resolve every deployment in a deployments file; print every problem, one
+    FILE:LINE:COL line each, sorted by line. Exit 0 when valid, 2 on any problem."""
+    from selector.deployments import check_file
 
-    try:
-        resolved = resolve_all(load_deployments(path))
-    except SelectorError as error:
-        fail(error)
+    resolved, problems = check_file(path)
+    if as_json:
+        click.echo(json.dumps({"file": path if path.isprintable() else repr(path), "ok": not problems,
+                               "problems": [p.to_json() for p in problems],
+                               "endpoints": [r.endpoint_name for r in resolved] if not problems else []},
+                              indent=2, sort_keys=True))
+        if problems:
+            sys.exit(EXIT_BAD_INPUT)
+        return
+    if problems:
+        for problem in problems:  # FILE:LINE:COL: first, the form editors and CI problem matchers read
+            click.echo(problem.line_text(), err=True)
+        sys.exit(EXIT_BAD_INPUT)
     if not quiet:
         from selector.report import print_deployments
 

@@ -1,33 +1,52 @@
 """Deployments files (deployments/*.yaml): validated with pydantic, every deployment resolved up front.
 
-`defaults:` is merged (shallowly) under each entry of `deployments:`. Unknown keys are refused with a
-did-you-mean; every problem surfaces as one SelectorError naming the deployment, key and value. Nothing is
-built until every deployment of the file resolves, so a typo never leaves a half-written cdk.out.
+`defaults:` is merged (shallowly) under each entry of `deployments:`. The file is read only through
+selector.input_boundary (size, type and YAML limits); every problem of the file is collected (`validate` prints
+them all, one `FILE:LINE:COL: field = value: problem; hint` line each, sorted by line) and the one-paragraph
+SelectorError that `cdk synth` prints starts with the first. Nothing is built until every deployment of the file
+resolves, so a typo never leaves a half-written cdk.out. AWS grammar (ARNs, S3, tags) lives in aws_names.
 """
 from __future__ import annotations
 
 import difflib
+import math
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from selector.errors import SelectorError
+from selector import aws_names
+from selector.errors import NO_VALUE, Problem, SelectorError, excerpt
+from selector.input_boundary import Marks, read_yaml
 from selector.plan import Plan
 from selector.request import DEFAULT_REGION, Request
 
-NAME_PATTERN = r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$"
-MAX_ENDPOINT_NAME = 63  # SageMaker EndpointName limit
+NAME_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?", re.ASCII)
+MAX_ENDPOINT_NAME = 63  # botocore sagemaker shape EndpointName: max 63
+STACK_PREFIX = "lmi-"  # stacks/lmi_endpoint_stack.py stack_name(); tests hold the two equal
 TRAFFIC_SUFFIX = {"even": "-even", "uneven": "-uneven"}
 # Not \b-delimited: a token glued to "_" (my_hf_..., hf_..._old) is still a token.
-HF_TOKEN = re.compile(r"(?<![A-Za-z0-9])hf_[A-Za-z0-9]{20,}")
-ARN = r"^arn:aws[a-z-]*:{service}:[a-z0-9-]*:(\d{{12}})?:.+$"
-OPTION_KEY = re.compile(r"^(option\.[A-Za-z0-9_.]+|job_queue_size|batch_size|max_batch_delay|minWorkers|maxWorkers)$")
-# A line break in anything that lands in serving.properties would start a new key=value line there.
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+HF_TOKEN = re.compile(r"(?<![A-Za-z0-9])hf_[A-Za-z0-9]{20,}", re.ASCII)
+OPTION_KEY = re.compile(r"(option\.[A-Za-z0-9_.]+|job_queue_size|batch_size|max_batch_delay|minWorkers|maxWorkers)",
+                        re.ASCII)
+VERSION = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+", re.ASCII)
+ACCOUNT = re.compile(r"[0-9]{12}", re.ASCII)
+# Git ref names (git-check-ref-format): no spaces, controls, ~^:?*[\ or "..", not ending in / or .lock.
+GIT_REF = re.compile(r"(?!.*\.\.)(?!.*//)(?!.*\.lock$)[A-Za-z0-9._/-]{1,200}(?<![/.])", re.ASCII)
+LIMITS = aws_names.limits()
+MAX_INSTANCES = LIMITS["instances"]["max_per_endpoint"]
+MAX_SUBNETS = LIMITS["vpc"]["max_subnets"]
+MAX_SECURITY_GROUPS = LIMITS["vpc"]["max_security_groups"]
+MAX_TAGS = LIMITS["tags"]["max_per_resource"]
+PROJECT_TAGS = frozenset(LIMITS["project_tags"]["keys"])
+MAX_STACK_NAME = LIMITS["stack_name"]["max_chars"]
+# Project policy: endpoints (after traffic expansion) one file may define. Each is a stack synthesized in one
+# `cdk synth`; a file of thousands would stall the pipeline for hours. Split larger fleets across files.
+MAX_ENDPOINTS = 200
+ENVIRONMENT = LIMITS["environment"]
 
 
 def _is_dir(path: str) -> bool:
@@ -37,15 +56,22 @@ def _is_dir(path: str) -> bool:
         return False
 
 
+def _words(problem: str | None) -> None:
+    """Raise a field validator's problem (pydantic shows it as the message)."""
+    if problem:
+        raise ValueError(problem)
+
+
 class Strict(BaseModel):
     # strict: YAML already types its scalars, so `true` or "4096" for a number is a mistake, not a 1 or 4096.
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, protected_namespaces=())
 
 
 class Autoscaling(Strict):
-    min: int = Field(1, ge=1, description="Fewest instances.")
-    max: int = Field(..., ge=1, description="Most instances.")
-    target_invocations_per_instance: int = Field(10, ge=1, description="Target of SageMakerVariantInvocationsPerInstance (per minute).")
+    min: int = Field(1, ge=1, le=MAX_INSTANCES, description="Fewest instances.")
+    max: int = Field(..., ge=1, le=MAX_INSTANCES, description="Most instances (bounded: see data/aws_limits.json).")
+    target_invocations_per_instance: int = Field(10, ge=1, le=1_000_000,
+                                                 description="Target of SageMakerVariantInvocationsPerInstance (per minute).")
     scale_in_cooldown: int = Field(600, ge=0, le=86400, description="Seconds.")
     scale_out_cooldown: int = Field(300, ge=0, le=86400, description="Seconds.")
 
@@ -58,10 +84,16 @@ class Autoscaling(Strict):
 
 class Alarms(Strict):
     enabled: bool = True
-    sns_topic_arn: str | None = Field(None, pattern=ARN.format(service="sns"))
-    error_5xx_threshold: int = Field(1, ge=1, description="Invocation5XXErrors per 5 minutes.")
-    latency_p90_ms: int = Field(30000, ge=1, description="ModelLatency p90 in milliseconds.")
+    sns_topic_arn: str | None = None
+    error_5xx_threshold: int = Field(1, ge=1, le=1_000_000, description="Invocation5XXErrors per 5 minutes.")
+    latency_p90_ms: int = Field(30000, ge=1, le=3_600_000, description="ModelLatency p90 in milliseconds.")
     gpu_memory_percent: int = Field(95, ge=1, le=100, description="GPUMemoryUtilization (percent of all GPUs) ceiling.")
+
+    @field_validator("sns_topic_arn")
+    @classmethod
+    def _topic(cls, value: str | None) -> str | None:
+        _words(value and aws_names.sns_topic_problem(value))
+        return value
 
 
 class Guardrails(Strict):
@@ -70,62 +102,78 @@ class Guardrails(Strict):
 
 
 class Vpc(Strict):
-    subnet_ids: list[str] = Field(..., min_length=1)
-    security_group_ids: list[str] = Field(..., min_length=1)
+    subnet_ids: list[str] = Field(..., min_length=1, max_length=MAX_SUBNETS)
+    security_group_ids: list[str] = Field(..., min_length=1, max_length=MAX_SECURITY_GROUPS)
 
     @field_validator("subnet_ids", "security_group_ids")
     @classmethod
     def _ids(cls, value: list[str], info) -> list[str]:
         prefix, what = ("subnet", "subnet id") if info.field_name == "subnet_ids" else ("sg", "security group id")
         for item in value:
-            if not re.fullmatch(rf"{prefix}-[0-9a-f]{{8,17}}", item):
-                raise ValueError(f"{item!r} is not a {what} ({prefix}-0123abcd...)")
+            if not re.fullmatch(rf"{prefix}-[0-9a-f]{{8,17}}", item, re.ASCII):
+                raise ValueError(f"{excerpt(item)} is not a {what} ({prefix}- and 8 or 17 hex digits, e.g. {prefix}-0123abcd)")
+        if len(set(value)) != len(value):
+            raise ValueError(f"lists the same {what} twice")
         return value
 
 
 class DataCapture(Strict):
-    s3_uri: str = Field(..., pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")
+    s3_uri: str
     sampling_percentage: int = Field(100, ge=1, le=100)
+
+    @field_validator("s3_uri")
+    @classmethod
+    def _uri(cls, value: str) -> str:
+        _words(aws_names.s3_uri_problem(value, LIMITS["s3"]["data_capture_uri_max_chars"]))
+        return value
 
 
 class Deployment(Strict):
     """One endpoint (or one per traffic pattern when `traffic` lists both)."""
 
-    name: str = Field(..., pattern=NAME_PATTERN, max_length=MAX_ENDPOINT_NAME,
-                      description="Endpoint name: lowercase letters, digits, hyphens.")
+    name: str = Field(..., max_length=MAX_ENDPOINT_NAME, description="Endpoint name: lowercase letters, digits, hyphens.",
+                      json_schema_extra={"pattern": "^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$"})
     model: str = Field(..., min_length=1, description="Catalog id, s3://bucket/prefix/ (with model_config) or a config.json path.")
     model_config_path: str | None = Field(None, alias="model_config", min_length=1,
                                           description="Local config.json describing the model.")
-    revision: str | None = Field(None, min_length=1)
+    revision: str | None = Field(None, min_length=1, max_length=255)
     traffic: Union[Literal["even", "uneven"], list[Literal["even", "uneven"]]] = "uneven"
     max_input_tokens: int | None = Field(None, ge=1, le=1_048_576)
     max_output_tokens: int | None = Field(None, ge=1, le=1_048_576)
     min_concurrency: int | None = Field(None, ge=1, le=1024)
     quantization: Literal["auto", "none", "awq", "gptq", "smoothquant", "int8", "fp8"] | None = None
     prefer: Literal["balanced", "cost"] = "balanced"
-    families: list[str] | None = None
-    backend: str | None = None
-    instance_type: str | None = None
+    families: list[Annotated[str, Field(max_length=32)]] | None = Field(None, max_length=64)
+    backend: str | None = Field(None, max_length=64)
+    instance_type: str | None = Field(None, max_length=64)
     tensor_parallel_degree: int | None = Field(None, ge=1, le=64)
-    container_version: str | None = Field(None, pattern=r"^\d+\.\d+\.\d+$")
+    container_version: str | None = Field(None, json_schema_extra={"pattern": "^[0-9]+\\.[0-9]+\\.[0-9]+$"})
     region: str | None = Field(None, min_length=1, description="Omit for a region-agnostic stack (image account via a CfnMapping).")
-    account: str | None = Field(None, pattern=r"^\d{12}$")
-    instance_count: int = Field(1, ge=1, le=100)
+    account: str | None = Field(None, json_schema_extra={"pattern": "^[0-9]{12}$"})
+    instance_count: int = Field(1, ge=1, le=MAX_INSTANCES)
     delivery: Literal["tarball", "environment"] | None = Field(
         None, description="tarball (default for hub models) or environment (default and only choice for s3:// models).")
-    options: dict[str, Union[str, int, float, bool]] = Field(default_factory=dict)
+    options: dict[str, Union[str, int, float, bool]] = Field(default_factory=dict,
+                                                             max_length=ENVIRONMENT["max_user_options"])
     tags: dict[str, str] = Field(default_factory=dict)
     autoscaling: Autoscaling | None = None
     alarms: Alarms = Field(default_factory=Alarms)
     deployment_guardrails: Guardrails | None = None
-    kms_key_arn: str | None = Field(None, pattern=ARN.format(service="kms"))
+    kms_key_arn: str | None = None
     vpc: Vpc | None = None
     network_isolation: bool = False
     data_capture: DataCapture | None = None
-    hf_token_secret_arn: str | None = Field(None, pattern=ARN.format(service="secretsmanager"))
+    hf_token_secret_arn: str | None = None
     protect: bool = False
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True, protected_namespaces=())
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not NAME_PATTERN.fullmatch(value):
+            raise ValueError("use lowercase letters, digits and hyphens, starting and ending with a letter or digit")
+        return value
 
     @field_validator("traffic")
     @classmethod
@@ -138,28 +186,80 @@ class Deployment(Strict):
     @classmethod
     def _option_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
         for key, item in value.items():
-            if not OPTION_KEY.fullmatch(key):
-                raise ValueError(f"{key!r} is not an LMI serving.properties key (expected option.<name>)")
-            if isinstance(item, str) and CONTROL.search(item):
-                raise ValueError(f"the value of {key} contains a line break or control character "
-                                 "(it would add lines to serving.properties)")
+            if not OPTION_KEY.fullmatch(key) or len(key) > 128:
+                raise ValueError(f"{excerpt(key)} is not an LMI serving.properties key (expected option.<name>)")
+            if isinstance(item, int) and not isinstance(item, bool) and item.bit_length() > 63:
+                raise ValueError(f"the value of {key} is a number beyond 64 bits, which LMI cannot read")
+            if len(_option_text(item)) > ENVIRONMENT["value_max_chars"]:
+                raise ValueError(f"the value of {key} is {len(_option_text(item))} characters; SageMaker accepts at "
+                                 f"most {ENVIRONMENT['value_max_chars']} per environment variable")
+            if isinstance(item, str):
+                problem = aws_names.properties_problem(item)
+                if problem:
+                    raise ValueError(f"the value of {key} {problem}")
+            if isinstance(item, float) and not math.isfinite(item):
+                raise ValueError(f"the value of {key} is not a finite number")
         return value
 
     @field_validator("model", "model_config_path", "revision")
     @classmethod
-    def _one_line(cls, value: str | None) -> str | None:
-        if value is not None and CONTROL.search(value):
-            raise ValueError("contains a line break or control character")
+    def _one_line(cls, value: str | None, info) -> str | None:
+        if value is None:
+            return value
+        if info.field_name == "model_config_path":
+            _words("contains a line break or control character" if aws_names.LINE_BREAKS.search(value) else None)
+            return value
+        if value.startswith("s3://"):
+            _words(aws_names.s3_uri_problem(value))
+        elif info.field_name == "model" and not (value.endswith(".json") or _is_dir(value)):
+            _words(aws_names.hub_id_problem(value))
+        _words(aws_names.properties_problem(value))
+        if info.field_name == "revision" and not GIT_REF.fullmatch(value):
+            raise ValueError("is not a branch, tag or commit name (letters, digits and ._/- without spaces, "
+                             "'..' or '//')")
+        return value
+
+    @field_validator("container_version")
+    @classmethod
+    def _version(cls, value: str | None) -> str | None:
+        if value is not None and not VERSION.fullmatch(value):
+            raise ValueError("is not a version like 0.32.0 (three numbers of digits 0-9, dot-separated)")
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str | None) -> str | None:
+        _words(value and aws_names.region_problem(value))
+        return value
+
+    @field_validator("account")
+    @classmethod
+    def _account(cls, value: str | None) -> str | None:
+        if value is not None and not ACCOUNT.fullmatch(value):
+            raise ValueError("is not a 12-digit AWS account id (digits 0-9, quoted as a string)")
+        return value
+
+    @field_validator("kms_key_arn")
+    @classmethod
+    def _kms(cls, value: str | None) -> str | None:
+        _words(value and aws_names.kms_key_problem(value))
+        return value
+
+    @field_validator("hf_token_secret_arn")
+    @classmethod
+    def _secret(cls, value: str | None) -> str | None:
+        _words(value and aws_names.secret_problem(value))
         return value
 
     @field_validator("tags")
     @classmethod
     def _tags(cls, value: dict[str, str]) -> dict[str, str]:
         for key, item in value.items():
-            if not 1 <= len(key) <= 128 or len(item) > 256 or CONTROL.search(key + item):
-                raise ValueError(f"tag {key!r}: keys are 1-128 characters, values at most 256, on one line")
-            if key.lower().startswith("aws:"):
-                raise ValueError(f"tag {key!r}: the aws: prefix is reserved for AWS")
+            _words(aws_names.tag_problem(key, item))
+        total = len(PROJECT_TAGS | set(value))
+        if total > MAX_TAGS:
+            raise ValueError(f"{len(value)} tags plus the {len(PROJECT_TAGS - set(value))} this project adds "
+                             f"({', '.join(sorted(PROJECT_TAGS))}) make {total}; AWS allows {MAX_TAGS} per resource")
         return value
 
     @model_validator(mode="after")
@@ -170,17 +270,47 @@ class Deployment(Strict):
             raise ValueError("an s3:// model must be a prefix ending with '/'")
         if not self.model.startswith("s3://") and (self.model.endswith(".json") or _is_dir(self.model)):
             raise ValueError(
-                f"model {self.model!r} is a local config.json: it describes the shape but ships no weights. Set "
+                f"model {excerpt(self.model)} is a local config.json: it describes the shape but ships no weights. Set "
                 "model to the hub id or the s3:// prefix of the weights and model_config to this file")
         if self.model.startswith("s3://") and self.delivery == "tarball":
             raise ValueError(
                 "an s3:// model is mounted at /opt/ml/model (uncompressed S3 prefix), where no serving.properties "
                 "tarball can be added: use delivery: environment (the default for s3:// models)")
+        if self.delivery_mode == "environment":
+            from selector.delivery import environment_name
+
+            for key in self.options:
+                if not re.fullmatch(ENVIRONMENT["key_pattern"], environment_name(key), re.ASCII):
+                    raise ValueError(f"options key {excerpt(key)} becomes the environment variable "
+                                     f"{excerpt(environment_name(key))} with delivery: environment, a name SageMaker "
+                                     "refuses (letters, digits and underscores only)")
         if self.network_isolation and not self.model.startswith("s3://"):
             raise ValueError("network_isolation needs an s3:// model: an isolated container cannot reach the hub")
         if self.autoscaling and self.autoscaling.min > self.instance_count:
             raise ValueError(f"instance_count ({self.instance_count}) is below autoscaling.min ({self.autoscaling.min})")
+        _words(self.kms_region_problem(self.region))
+        _words(self.partition_problem(self.region))
         return self
+
+    def kms_region_problem(self, region: str | None) -> str | None:
+        """A KMS key serves only its own region: SageMaker refuses a key from another one at deploy time."""
+        if not self.kms_key_arn:
+            return None
+        key_region = self.kms_key_arn.split(":")[3]
+        if region is None:
+            return None  # region-agnostic: the deploy region is unknown here (pipeline stages are checked)
+        if key_region != region:
+            return f"kms_key_arn is a key in {key_region}, but the endpoint deploys to {region}: use a key in {region}"
+        return None
+
+    def partition_problem(self, region: str | None) -> str | None:
+        """ARNs of another partition (aws-cn, aws-us-gov...) than the region's can never be reached."""
+        partition = aws_names.partition_of(region) if region else None
+        arns = {"hf_token_secret_arn": self.hf_token_secret_arn, "alarms.sns_topic_arn": self.alarms.sns_topic_arn}
+        for key, arn in arns.items():
+            if partition and arn and arn.split(":")[1] != partition:
+                return f"{key} is in the {arn.split(':')[1]} partition, but {region} is in {partition}"
+        return None
 
     @property
     def delivery_mode(self) -> str:
@@ -208,34 +338,87 @@ class Deployment(Strict):
 class PipelineStage(Strict):
     """One environment the pipeline deploys every endpoint to."""
 
-    name: str = Field(..., pattern=r"^[A-Za-z][A-Za-z0-9-]{0,63}$")
-    account: str = Field(..., pattern=r"^\d{12}$")
+    name: str = Field(..., max_length=64)
+    account: str
     region: str
     production: bool = Field(False, description="A manual approval runs before this stage deploys.")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]{0,63}", value, re.ASCII):
+            raise ValueError("use a letter followed by letters, digits and hyphens (at most 64 characters)")
+        return value
+
+    @field_validator("account")
+    @classmethod
+    def _account(cls, value: str) -> str:
+        if not ACCOUNT.fullmatch(value):
+            raise ValueError("is not a 12-digit AWS account id (digits 0-9, quoted as a string)")
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        _words(aws_names.region_problem(value))
+        return value
 
 
 class Pipeline(Strict):
     """CDK Pipelines delivery: source, `make synth`, one stage per environment, verify after each."""
 
-    account: str = Field(..., pattern=r"^\d{12}$", description="Account that hosts the pipeline.")
+    account: str = Field(..., description="Account that hosts the pipeline.")
     region: str = Field(..., description="Region that hosts the pipeline.")
-    repository: str = Field(..., pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)?$",
+    repository: str = Field(..., max_length=200,
                             description="owner/name with connection_arn, or a CodeCommit repository name.")
     branch: str = "main"
-    connection_arn: str | None = Field(None, pattern=ARN.format(service="(codestar-connections|codeconnections)"))
-    stages: list[PipelineStage] = Field(..., min_length=1)
+    connection_arn: str | None = None
+    stages: list[PipelineStage] = Field(..., min_length=1, max_length=50)
+
+    @field_validator("account")
+    @classmethod
+    def _account(cls, value: str) -> str:
+        if not ACCOUNT.fullmatch(value):
+            raise ValueError("is not a 12-digit AWS account id (digits 0-9, quoted as a string)")
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        _words(aws_names.region_problem(value))
+        return value
+
+    @field_validator("repository")
+    @classmethod
+    def _repository(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)?", value, re.ASCII):
+            raise ValueError("is not owner/name (letters, digits and _.- on each side of one '/') or a CodeCommit name")
+        return value
+
+    @field_validator("branch")
+    @classmethod
+    def _branch(cls, value: str) -> str:
+        if not GIT_REF.fullmatch(value):
+            raise ValueError("is not a branch name (letters, digits and ._/- without spaces, '..' or '//')")
+        return value
+
+    @field_validator("connection_arn")
+    @classmethod
+    def _connection(cls, value: str | None) -> str | None:
+        _words(value and aws_names.connection_problem(value))
+        return value
 
     @model_validator(mode="after")
     def _stages(self) -> "Pipeline":
         if self.connection_arn and "/" not in self.repository:
-            raise ValueError(f"repository {self.repository!r}: a connection source needs owner/name")
+            raise ValueError(f"repository {excerpt(self.repository)}: a connection source needs owner/name")
         if not self.connection_arn and "/" in self.repository:
-            raise ValueError(f"repository {self.repository!r}: set connection_arn for owner/name sources, "
+            raise ValueError(f"repository {excerpt(self.repository)}: set connection_arn for owner/name sources, "
                              "or give a CodeCommit repository name")
         seen = set()
         for stage in self.stages:
             if stage.name in seen or (stage.account, stage.region) in seen:
-                raise ValueError(f"stage {stage.name!r}: stage names and account/region pairs must be unique")
+                raise ValueError(f"stage {excerpt(stage.name)}: stage names and account/region pairs must be unique")
             seen |= {stage.name, (stage.account, stage.region)}
         return self
 
@@ -244,6 +427,11 @@ class DeploymentsFile(Strict):
     defaults: dict[str, Any] = Field(default_factory=dict)
     deployments: list[Deployment] = Field(..., min_length=1)
     pipeline: Pipeline | None = None
+    _marks: Any = PrivateAttr(default=None)  # input_boundary.Marks of the file it was read from, for error lines
+
+    @property
+    def marks(self) -> Marks | None:
+        return self._marks
 
 
 def _option_text(value: Any) -> str:
@@ -262,185 +450,390 @@ def _known_keys(model: type[BaseModel]) -> list[str]:
     return sorted((f.alias or name) for name, f in model.model_fields.items())
 
 
-def _model_at(loc: tuple) -> type[BaseModel]:
-    """The pydantic model that owns the last key of an error location (for did-you-mean)."""
+NESTED = {"autoscaling": Autoscaling, "alarms": Alarms, "deployment_guardrails": Guardrails, "vpc": Vpc,
+          "data_capture": DataCapture, "pipeline": Pipeline, "stages": PipelineStage, "deployments": Deployment}
+
+
+def _model_at(path: tuple) -> type[BaseModel]:
+    """The pydantic model that owns the last key of a user path (for did-you-mean)."""
     current: type[BaseModel] = DeploymentsFile
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        field = current.model_fields.get(part)
-        annotation = getattr(field, "annotation", None) if field else None
-        for candidate in (Deployment, Autoscaling, Alarms, Guardrails, Vpc, DataCapture, Pipeline, PipelineStage):
-            if annotation is candidate or candidate in getattr(annotation, "__args__", ()) or (
-                part == "deployments" and candidate is Deployment
-            ):
-                current = candidate
-                break
+    for part in path[:-1]:
+        if isinstance(part, str) and part in NESTED and part in current.model_fields:
+            current = NESTED[part]
     return current
 
 
-def _location(loc: tuple, names: list[str]) -> str:
-    parts: list[str] = []
+def _user_path(loc: tuple) -> tuple:
+    """A pydantic error location without the union-branch and key markers pydantic adds."""
+    out: list[Any] = []
     for i, part in enumerate(loc):
-        if isinstance(part, int) and i > 0 and loc[i - 1] == "deployments":
+        text = str(part)
+        if isinstance(part, str) and (text.startswith(("literal[", "list[", "function-")) or text == "[key]"):
+            continue
+        if isinstance(part, str) and i >= 2 and loc[i - 2] == "options" and text in ("str", "int", "float", "bool"):
+            continue
+        if isinstance(part, str) and text in ("Deployment", "PipelineStage", "Autoscaling", "Alarms", "Guardrails", "Vpc",
+                                              "DataCapture", "Pipeline"):
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+def _label(path: tuple, names: list[str]) -> str:
+    """deployments[chat].autoscaling.max for ('deployments', 0, 'autoscaling', 'max')."""
+    parts: list[str] = []
+    for i, part in enumerate(path):
+        if isinstance(part, int) and i == 1 and path[0] == "deployments":
             label = names[part] if part < len(names) and names[part] else str(part)
             parts[-1] = f"deployments[{label}]"
         elif isinstance(part, int) and parts:
             parts[-1] = f"{parts[-1]}[{part}]"
-        elif isinstance(part, int):
-            parts.append(f"[{part}]")  # a number used as a top-level key
-        elif part in ("literal['even','uneven']", "list[literal['even','uneven']]") or "[" in str(part):
-            continue
-        elif i >= 2 and loc[i - 2] == "options" and part in ("str", "int", "float", "bool"):
-            continue  # union branch of an options value, not a key the user wrote
+        elif isinstance(part, str):
+            parts.append(part if part.isprintable() and len(part) <= 80 else excerpt(part, 40))
         else:
-            parts.append(str(part))
-    return ".".join(parts)
+            parts.append(f"[{excerpt(part, 40)}]")  # a number, date or null used as a top-level key
+    return ".".join(parts) or "file"
 
 
-# What would work, for keys whose check is a regex (pydantic's own message only shows the pattern).
-PATTERN_HINTS = {
-    "name": "Use lowercase letters, digits and hyphens, starting and ending with a letter or digit",
-    "account": "Use the 12-digit AWS account id as a quoted string",
-    "container_version": "Use a version like 0.32.0 (python -m selector catalog backends)",
-    "kms_key_arn": "Use a KMS key ARN: arn:aws:kms:<region>:<account>:key/<id>",
-    "sns_topic_arn": "Use an SNS topic ARN: arn:aws:sns:<region>:<account>:<topic>",
-    "hf_token_secret_arn": "Use a Secrets Manager ARN: arn:aws:secretsmanager:<region>:<account>:secret:<name>",
-    "connection_arn": "Use a CodeConnections ARN: arn:aws:codeconnections:<region>:<account>:connection/<id>",
-    "s3_uri": "Use s3://<bucket>/<prefix>",
-    "repository": "Use owner/name",
+def _entry_names(entries: list) -> list[str]:
+    """How error lines name each deployment: its name when it is short printable text, else its index."""
+    names = []
+    for entry in entries:
+        name = entry.get("name") if isinstance(entry, dict) else None
+        text = name.isoformat() if hasattr(name, "isoformat") else name
+        if isinstance(text, (int, float)) and not isinstance(text, bool):
+            text = str(text) if abs(text) < 1e15 else None
+        names.append(text if isinstance(text, str) and text.isprintable() and 0 < len(text) <= 80
+                     and "]" not in text else "")
+    return names
+
+
+class _Collector:
+    """Problems of one file, located through its marks, deduplicated, sorted by line."""
+
+    def __init__(self, source: str, marks: Marks | None, names: list[str]) -> None:
+        self.source, self.marks, self.names = source, marks, names
+        self.problems: list[Problem] = []
+        self.partial: tuple[DeploymentsFile, list[int]] | None = None  # well-formed entries of a file with problems
+
+    def add(self, path: tuple, value: Any, problem: str, hint: str = "", field: str | None = None) -> None:
+        line = column = None
+        label = field or _label(path, self.names)
+        if self.marks is not None:
+            found, mark = self.marks.find(path)
+            if mark:
+                line, column = mark
+            if found[:1] == ("defaults",) and path[:1] == ("deployments",) and field is None:
+                label = _label(("defaults", *path[2:]), self.names)  # inherited: name where it is written
+        file = self.marks.file if self.marks is not None else None
+        candidate = Problem(label, value, problem, hint, file, line, column)
+        if any(p.field == candidate.field and p.line == candidate.line and p.column == candidate.column
+               and (line is not None or p.problem == candidate.problem) for p in self.problems):
+            return
+        self.problems.append(candidate)
+
+    def sorted(self) -> list[Problem]:
+        return sorted(self.problems, key=lambda p: (p.line or 0, p.column or 0))
+
+
+def _walk_text(value: Any, path: tuple, out: _Collector, budget: list[int]) -> None:
+    """Every text key and value of the document, for checks that apply to all free text (deploy-time syntax)."""
+    stack = [(value, path)]
+    while stack and budget[0] > 0:
+        item, where = stack.pop()
+        budget[0] -= 1
+        if isinstance(item, str):
+            problem = aws_names.deploy_time_problem(item)
+            if problem:
+                out.add(where, item, problem, "Write the literal value; nothing in a deployments file is resolved later")
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if isinstance(key, str) and aws_names.deploy_time_problem(key):
+                    out.add((*where, key), key, "this key " + aws_names.deploy_time_problem(key),
+                            "Write the literal key")
+                stack.append((child, (*where, key)))
+        elif isinstance(item, list):
+            stack.extend((child, (*where, i)) for i, child in enumerate(item))
+
+
+# What would work, by pydantic error type (strict mode: YAML types every scalar, quotes make text).
+TYPE_HINTS = {
+    "int_type": "Write a whole number without quotes, e.g. 4096",
+    "int_from_float": "Write a whole number, e.g. 4096",
+    "string_type": "Write it as text (quote it if YAML reads it as a number, date or true/false)",
+    "bool_type": "Write true or false without quotes",
+    "list_type": "Write a list, e.g. [a, b]",
+    "float_type": "Write a number without quotes",
 }
 
 
-def _from_validation(error: ValidationError, names: list[str]) -> SelectorError:
+def _from_validation(error: ValidationError, prefix: tuple, out: _Collector) -> None:
     errors = error.errors(include_url=False)
-    # A misspelt key also makes the key it was meant to be "missing": report the typo, which is the cause.
-    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
-    loc = tuple(first["loc"])
-    field = _location(loc, names)
-    if first["type"] == "extra_forbidden":
-        key = str(loc[-1])
-        known = _known_keys(_model_at(loc))
-        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-        hint = f"Did you mean {close[0]}?" if close else f"Known keys: {', '.join(known)}"
-        return SelectorError(field, first.get("input"), "unknown key", hint)
-    message = first["msg"].removeprefix("Value error, ")
-    value = first.get("input")
-    if isinstance(value, dict):
-        value = "{...}"
-    hint = PATTERN_HINTS.get(str(loc[-1]), "") if first["type"] == "string_pattern_mismatch" else ""
-    return SelectorError(field or "file", value, message, hint)
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader whose scalar conversions (2001-02-30, !!int abc, 5000 digits, !!timestamp x) fail as YAML errors
-    with a line, instead of the ValueError/AttributeError PyYAML's constructors raise."""
-
-    def construct_object(self, node, deep=False):
-        try:
-            return super().construct_object(node, deep)
-        except (ValueError, OverflowError, TypeError, AttributeError) as exc:
-            tag = node.tag.rsplit(":", 1)[-1]
-            raise yaml.constructor.ConstructorError(
-                None, None, f"{str(node.value)[:80]!r} is not a valid {tag}: {str(exc).split(';')[0]}; "
-                            "quote it if it is meant as text", node.start_mark) from None
-
-
-def load_deployments(path: str | Path) -> DeploymentsFile:
-    path = Path(path)
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise SelectorError("deployments file", str(path), "no such file",
-                            "Pass an existing YAML file, e.g. deployments/default.yaml") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SelectorError("deployments file", str(path), f"cannot be read ({exc.__class__.__name__})") from None
-    secret = HF_TOKEN.search(text)
-    if secret:
-        line = text.count("\n", 0, secret.start()) + 1
-        raise SelectorError(
-            "deployments file", f"{path}:{line}", "contains a literal Hugging Face token (hf_...)",
-            "Store it in Secrets Manager and set hf_token_secret_arn instead; revoke the exposed token",
-        )
-    try:
-        raw = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
-    except RecursionError:
-        raise SelectorError("deployments file", str(path), "is nested too deeply to be a deployments file") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise SelectorError("deployments file", where, f"is not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
-    return parse_deployments(raw, str(path))
-
-
-def parse_deployments(raw: Any, source: str = "deployments file") -> DeploymentsFile:
-    if not isinstance(raw, dict):
-        raise SelectorError("deployments file", source, f"must be a mapping with a deployments: list, not {type(raw).__name__}")
-    defaults = raw.get("defaults") or {}
-    entries = raw.get("deployments")
-    if not isinstance(defaults, dict):
-        raise SelectorError("defaults", defaults, "must be a mapping of deployment keys")
-    if entries is None:
-        known = _known_keys(DeploymentsFile)
-        for key in raw:
-            close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6) if key not in known else []
+    typos: set[tuple] = set()
+    for e in errors:
+        if e["type"] == "extra_forbidden":
+            path = prefix + _user_path(tuple(e["loc"]))
+            known = _known_keys(_model_at(path))
+            close = difflib.get_close_matches(str(path[-1]), known, n=1, cutoff=0.6)
             if close:
-                value = raw[key]
-                shown = "{...}" if isinstance(value, dict) else "[...]" if isinstance(value, list) else value
-                raise SelectorError(str(key), shown, "unknown key", f"Did you mean {close[0]}?")
-    if not isinstance(entries, list) or not entries:
-        raise SelectorError("deployments", "{...}" if isinstance(entries, dict) else entries,
-                            "must be a non-empty list of deployments (each with name and model)")
-    merged = [{**defaults, **entry} if isinstance(entry, dict) else entry for entry in entries]
-    names = [str(e.get("name", "")) if isinstance(e, dict) else "" for e in entries]
+                typos.add((*path[:-1], close[0]))
+    for e in errors:
+        path = prefix + _user_path(tuple(e["loc"]))
+        value = e.get("input")
+        if e["type"] == "missing" and path in typos:
+            continue  # a misspelt key also makes the key it was meant to be "missing": the typo is the cause
+        if e["type"] == "extra_forbidden":
+            known = _known_keys(_model_at(path))
+            close = difflib.get_close_matches(str(path[-1]), known, n=1, cutoff=0.6)
+            hint = f"Did you mean {close[0]}?" if close else f"Known keys: {', '.join(known)}"
+            out.add(path, value, "unknown key", hint)
+            continue
+        message = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "value_error" and isinstance(value, dict):
+            named = message.split(" ", 1)[0]  # a check across keys whose message starts with the key it blames
+            if named.split(".")[0] in value or named in Deployment.model_fields:
+                path = (*path, *named.split("."))
+        if e["type"] == "missing":
+            value, hint = NO_VALUE, f"Add {path[-1]}" if path and isinstance(path[-1], str) else ""
+        else:
+            hint = TYPE_HINTS.get(e["type"], "")
+        if e["type"] == "value_error" and isinstance(value, dict):
+            value = NO_VALUE  # a check across keys: the message names them
+        if e["type"] == "model_type" or e["type"] == "dict_type":
+            message = "Input should be a valid dictionary (a mapping of keys)"
+        out.add(path, value if not isinstance(value, BaseModel) else "{...}", message, hint)
+
+
+@lru_cache(maxsize=1)
+def _placeholder() -> "Deployment":
+    """Stands in for the entries while the rest of the document is checked (entries are checked one by one)."""
+    return Deployment.model_construct(name="x", model="x")
+
+
+def _check_document(raw: Any, source: str, marks: Marks | None) -> tuple[DeploymentsFile | None, list[Problem]]:
+    """Every schema-level problem of a parsed document (types, keys, AWS grammar, names)."""
+    parsed, problems, _ = _check_document_partial(raw, source, marks)
+    return parsed, problems
+
+
+def _check_document_partial(raw: Any, source: str, marks: Marks | None
+                            ) -> tuple[DeploymentsFile | None, list[Problem], "tuple[DeploymentsFile, list[int]] | None"]:
+    out = _Collector(source, marks, [])
+    parsed, problems = _check_into(raw, source, marks, out)
+    return parsed, problems, out.partial
+
+
+def _check_into(raw: Any, source: str, marks: Marks | None, out: "_Collector") -> tuple[DeploymentsFile | None, list[Problem]]:
+    entries = raw.get("deployments") if isinstance(raw, dict) else None
+    out.names = _entry_names(entries if isinstance(entries, list) else [])
+    if not isinstance(raw, dict):
+        out.add((), source, f"must be a mapping with a deployments: list, not {type(raw).__name__}",
+                "Start the file with deployments: and a list of entries with name and model", field="deployments file")
+        return None, out.sorted()
+    _walk_text(raw, (), out, [200_000])
+    defaults = raw.get("defaults")
+    if defaults is not None and not isinstance(defaults, dict):
+        out.add(("defaults",), defaults, "must be a mapping of deployment keys")
+        defaults = {}
+    defaults = defaults or {}
+    outline = {k: v for k, v in raw.items() if k not in ("deployments", "defaults")}
     try:
-        parsed = DeploymentsFile.model_validate({**raw, "deployments": merged})
+        top = DeploymentsFile.model_validate({**outline, "defaults": defaults, "deployments": [_placeholder()]})
     except ValidationError as error:
-        raise _from_validation(error, names) from None
-    _check_unique_names(parsed)
-    return parsed
+        _from_validation(error, (), out)
+        top = None
+    if entries is None or not isinstance(entries, list) or not entries:
+        missing_typo = any(p.problem == "unknown key" and p.hint == "Did you mean deployments?" for p in out.problems)
+        if not missing_typo:
+            out.add(("deployments",), "{...}" if isinstance(entries, dict) else entries,
+                    "must be a non-empty list of deployments (each with name and model)",
+                    "List the entries under deployments:, each a mapping with name and model")
+        return None, out.sorted()
+    valid: dict[int, Deployment] = {}
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            out.add(("deployments", i), entry, "Input should be a valid dictionary (a mapping of keys)",
+                    "Each entry is a mapping with name and model")
+            continue
+        try:
+            valid[i] = Deployment.model_validate({**defaults, **entry})
+        except ValidationError as error:
+            _from_validation(error, ("deployments", i), out)
+    _check_names(valid, out)
+    if top is not None and top.pipeline is not None:
+        _check_stages(valid, top.pipeline, out)
+    if out.problems or top is None or len(valid) != len(entries):
+        if out.problems and valid:  # `validate` also plans the entries that are well-formed
+            partial = DeploymentsFile.model_construct(defaults=defaults, deployments=list(valid.values()), pipeline=None)
+            partial._marks = marks
+            out.partial = (partial, list(valid))
+        return None, out.sorted()
+    parsed = list(valid.values())
+    result = DeploymentsFile.model_validate({**outline, "defaults": defaults, "deployments": parsed})
+    result._marks = marks
+    return result, []
 
 
-def _check_unique_names(parsed: DeploymentsFile) -> None:
+def _check_names(parsed: dict[int, Deployment], out: _Collector) -> None:
+    count = sum(len(d.traffic_patterns) for d in parsed.values())
+    if count > MAX_ENDPOINTS:
+        out.add(("deployments",), f"{len(parsed)} deployments",
+                f"define {count} endpoints; one file may define at most {MAX_ENDPOINTS} (one stack each)",
+                "Split the fleet across several deployments files")
     seen: dict[str, str] = {}
-    for deployment in parsed.deployments:
+    for i, deployment in parsed.items():
         for traffic in deployment.traffic_patterns:
             name = deployment.endpoint_name(traffic)
             if len(name) > MAX_ENDPOINT_NAME:
-                raise SelectorError(f"deployments[{deployment.name}].name", deployment.name,
-                                    f"endpoint name {name!r} is longer than {MAX_ENDPOINT_NAME} characters")
+                out.add(("deployments", i, "name"), deployment.name,
+                        f"endpoint name {name!r} is longer than {MAX_ENDPOINT_NAME} characters",
+                        "Shorten the name (traffic lists add -even/-uneven)")
+            elif len(STACK_PREFIX + name) > MAX_STACK_NAME:
+                out.add(("deployments", i, "name"), deployment.name,
+                        f"stack name {STACK_PREFIX + name!r} is longer than {MAX_STACK_NAME} characters")
             if name in seen:
-                raise SelectorError(f"deployments[{deployment.name}].name", deployment.name,
-                                    f"endpoint name {name!r} is used twice", "Names must be unique in the file")
+                out.add(("deployments", i, "name"), deployment.name, f"endpoint name {name!r} is used twice",
+                        "Names must be unique in the file")
             seen[name] = deployment.name
 
 
-def resolve_all(parsed: DeploymentsFile) -> list[ResolvedDeployment]:
-    """Every endpoint of the file, resolved; the first failure names its deployment."""
+def _check_stages(parsed: dict[int, Deployment], pipeline: Pipeline, out: _Collector) -> None:
+    """A stage re-plans every deployment for its own region: region-bound values must hold there too."""
+    for stage in pipeline.stages:
+        for i, deployment in parsed.items():
+            problem = deployment.kms_region_problem(stage.region) or deployment.partition_problem(stage.region)
+            if problem:
+                out.add(("deployments", i, "kms_key_arn"), deployment.kms_key_arn,
+                        f"in pipeline stage {stage.name}: {problem}")
+
+
+def parse_deployments(raw: Any, source: str = "deployments file", marks: Marks | None = None) -> DeploymentsFile:
+    """The validated document, or one SelectorError carrying every problem (first one in its paragraph)."""
+    parsed, problems = _check_document(raw, source, marks)
+    if problems:
+        raise SelectorError.of(problems)
+    assert parsed is not None
+    return parsed
+
+
+def _token_problem(text: str, file: str) -> Problem | None:
+    secret = HF_TOKEN.search(text)
+    if not secret:
+        return None
+    line = text.count("\n", 0, secret.start()) + 1
+    column = secret.start() - (text.rfind("\n", 0, secret.start()) + 1) + 1
+    return Problem("deployments file", "hf_...", "contains a literal Hugging Face token (hf_...)",
+                   "Store it in Secrets Manager and set hf_token_secret_arn instead; revoke the exposed token",
+                   file, line, column)
+
+
+DEPLOYMENTS_HINT = "Pass an existing YAML file, e.g. deployments/default.yaml"
+
+
+def load_deployments(path: Any) -> DeploymentsFile:
+    """Read (through the input boundary) and validate a deployments file; one SelectorError with every problem."""
+    parsed, problems, _ = _load(path)
+    if problems:
+        raise SelectorError.of(problems)
+    assert parsed is not None
+    return parsed
+
+
+def _load(path: Any) -> tuple[DeploymentsFile | None, list[Problem], "tuple[DeploymentsFile, list[int]] | None"]:
+    text, document = read_yaml(path, "deployments file", DEPLOYMENTS_HINT)
+    token = _token_problem(text, document.marks.file)
+    if token:
+        return None, [token], None  # fatal: no other message may quote the token
+    parsed, problems, partial = _check_document_partial(document.data, str(path), document.marks)
+    return parsed, _merge(document.problems, problems, document.marks, document.data), partial
+
+
+def _merge(first: list[Problem], then: list[Problem], marks: Marks, data: Any) -> list[Problem]:
+    """Loader problems (duplicate and non-text keys) before schema ones at the same spot; sorted by line."""
+    entries = data.get("deployments") if isinstance(data, dict) else None
+    names = _entry_names(entries if isinstance(entries, list) else [])
+    located = []
+    for p in first:
+        path = marks.by_mark.get((p.line, p.column))
+        located.append(Problem(_label(path, names) if path else p.field, p.value, p.problem, p.hint, p.file, p.line,
+                               p.column))
+    spots = {(p.line, p.column) for p in located}
+    rest = [p for p in then if (p.line, p.column) not in spots or p.line is None]
+    return sorted(located + rest, key=lambda p: (p.line or 0, p.column or 0))
+
+
+def check_file(path: Any) -> tuple[list[ResolvedDeployment], list[Problem]]:
+    """What `validate` runs: every problem of the file, schema and plan alike, sorted by line. Entries that are
+    well-formed are planned even when others are not, so one run shows every independent mistake."""
+    try:
+        parsed, problems, partial = _load(path)
+    except SelectorError as error:
+        return [], error.problems
+    if problems and parsed is not None:  # duplicate or non-text keys in an otherwise valid file
+        _, more = _resolve_each(parsed)
+        return [], sorted(problems + more, key=lambda p: (p.line or 0, p.column or 0))
+    if parsed is None:
+        if partial is not None:
+            document, indexes = partial
+            _, more = _resolve_each(document, indexes=indexes)
+            problems = _merge([], problems + more, document.marks, None) if document.marks else problems + more
+        return [], sorted(problems, key=lambda p: (p.line or 0, p.column or 0))
+    resolved, problems = _resolve_each(parsed)
+    if parsed.pipeline is not None and not problems:
+        for stage in parsed.pipeline.stages:
+            try:
+                resolve_for_stage(parsed, stage)
+            except SelectorError as error:
+                problems.extend(error.problems)
+    return resolved, sorted(problems, key=lambda p: (p.line or 0, p.column or 0))
+
+
+def _resolve_each(parsed: DeploymentsFile, prefix: str = "",
+                  indexes: list[int] | None = None) -> tuple[list[ResolvedDeployment], list[Problem]]:
+    """Plan every deployment; `indexes` are the entries' positions in the file when only some are given."""
     from selector.delivery import environment_delivery_error
     from selector.resolve import resolve
 
-    out = []
-    for deployment in parsed.deployments:
+    indexes = indexes if indexes is not None else list(range(len(parsed.deployments)))
+    out = _Collector("", parsed.marks, [])
+    resolved = []
+    for i, deployment in zip(indexes, parsed.deployments):
         for traffic in deployment.traffic_patterns:
             try:
                 plan = resolve(deployment.request(traffic))
                 if deployment.delivery_mode == "environment" and (error := environment_delivery_error(plan)):
                     raise error
             except SelectorError as error:
-                raise replace_field(error, f"deployments[{deployment.name}].{error.field}") from None
-            out.append(ResolvedDeployment(deployment, traffic, deployment.endpoint_name(traffic), plan))
-    return out
+                for p in error.problems:
+                    key = p.field.split(" ")[0].split(".")[0]
+                    key = "model_config" if key == "model" and p.field.startswith("model config") else key
+                    path = ("deployments", i, key) if key in Deployment.model_fields or key == "model_config" \
+                        else ("deployments", i)
+                    field = f"{prefix}deployments[{deployment.name}].{p.field}"
+                    problem = f"{p.where}: {p.problem}" if p.file else p.problem  # located in the config.json
+                    out.add(path, p.value, problem, p.hint, field=field)
+                continue
+            resolved.append(ResolvedDeployment(deployment, traffic, deployment.endpoint_name(traffic), plan))
+    return resolved, out.sorted()
+
+
+def resolve_all(parsed: DeploymentsFile) -> list[ResolvedDeployment]:
+    """Every endpoint of the file, resolved; a failure names every deployment that did not resolve."""
+    resolved, problems = _resolve_each(parsed)
+    if problems:
+        raise SelectorError.of(problems)
+    return resolved
 
 
 def resolve_for_stage(parsed: DeploymentsFile, stage: PipelineStage) -> list[ResolvedDeployment]:
     """Every endpoint re-planned for a pipeline stage's account and region (images differ by region)."""
     staged = parsed.model_copy(update={"deployments": [
         d.model_copy(update={"region": stage.region, "account": stage.account}) for d in parsed.deployments]})
-    try:
-        return resolve_all(staged)
-    except SelectorError as error:
-        raise replace_field(error, f"pipeline.stages[{stage.name}] {error.field}") from None
+    staged._marks = parsed.marks
+    resolved, problems = _resolve_each(staged, prefix=f"pipeline.stages[{stage.name}] ")
+    if problems:
+        raise SelectorError.of(problems)
+    return resolved
 
 
 def replace_field(error: SelectorError, field: str) -> SelectorError:
@@ -452,4 +845,4 @@ def json_schema() -> dict[str, Any]:
 
 
 __all__ = ["Deployment", "DeploymentsFile", "ResolvedDeployment", "load_deployments", "parse_deployments",
-           "resolve_all", "json_schema", "replace"]
+           "resolve_all", "check_file", "json_schema"]

@@ -7,7 +7,6 @@ GQA, gated MLPs, mixture-of-experts, tied embeddings and encoder-decoder stacks.
 from __future__ import annotations
 
 import difflib
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -374,7 +373,7 @@ def load_model(model: str, model_config: str | None = None) -> ModelShape:
     path = Path(model)
     try:
         is_model_dir = path.is_dir() and (path / "config.json").is_file()
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         raise SelectorError("model", model, f"is not a usable path ({exc.strerror or exc})",
                             "Give a catalog id (python -m selector catalog models) or a path to a config.json") from None
     if path.suffix == ".json" or is_model_dir:
@@ -392,15 +391,10 @@ def load_model(model: str, model_config: str | None = None) -> ModelShape:
 
 
 def _from_file(path: Path, model_id: str, field: str) -> ModelShape:
-    try:
-        config = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise SelectorError(field, str(path), "no such file", "Point it at the config.json saved with the model") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SelectorError(field, str(path), f"cannot be read as JSON ({exc})") from None
-    except (ValueError, RecursionError) as exc:  # a 5000-digit number, nesting deeper than the parser goes
-        reason = "it is nested too deeply" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
-        raise SelectorError(field, str(path), f"cannot be read as JSON ({reason})") from None
-    if not isinstance(config, dict):
-        raise SelectorError(field, str(path), "is not a JSON object like a Hugging Face config.json")
+    """A local config.json, read only through the input boundary (regular file, size and depth capped)."""
+    from selector.input_boundary import read_json_object
+    from selector.validate import check_local_config
+
+    config = read_json_object(str(path), field)
+    check_local_config(config, str(path))
     return shape_from_config(config, model_id, str(path))

@@ -36,9 +36,25 @@ def validate_request(request: Request, catalog: Catalog) -> None:
         value = getattr(request, name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise SelectorError(name, value, "must be a whole number of at least 1")
+    _validate_properties_text(request)
     _validate_instance(request, catalog)
     _validate_container_version(request, catalog)
     _validate_backend_families(request, catalog)
+
+
+def _validate_properties_text(request: Request) -> None:
+    """Text that lands on a serving.properties line (the CLI's --revision and --model reach it without a
+    deployments file): no line breaks, backslashes or non-ASCII (Java's Properties.load reads it)."""
+    from selector.aws_names import deploy_time_problem, properties_problem
+
+    texts = [("revision", request.revision), ("model", request.model)]
+    texts += [(f"options.{key}", value) for key, value in request.options.items()]
+    for name, text in texts:
+        if text is None:
+            continue
+        problem = deploy_time_problem(text) or properties_problem(text)
+        if problem:
+            raise SelectorError(name, text, problem, "Write the literal value on one line, in ASCII, without backslashes")
 
 
 def _validate_instance(request: Request, catalog: Catalog) -> None:
@@ -109,3 +125,34 @@ def validate_against_model(request: Request, shape: ModelShape, catalog: Catalog
             f"{shape.model_id} is a checkpoint already quantized with {shape.prequantized.upper()}",
             f"Use quantization {shape.prequantized} (or auto), or point model at the unquantized checkpoint",
         )
+
+
+# Context lengths below this cannot hold a prompt token and one generated token.
+MIN_CONTEXT_TOKENS = 2
+
+
+def check_local_config(config: dict, source: str) -> None:
+    """Facts of a user-supplied config.json that no backend can serve, refused before they are planned silently:
+    zero KV heads, a quantized bit width the kernel refuses, a context that holds no prompt and answer.
+    (The bundled catalog is reviewed data and does not pass through here.)"""
+    from selector.aws_names import limits
+
+    def bad(key: str, value: object, problem: str, hint: str = "Use the config.json saved with the model weights"):
+        return SelectorError(f"model config {key}", value, f"{source}: {problem}", hint)
+
+    for key in ("num_key_value_heads", "num_kv_heads", "multi_query_group_num"):
+        if key in config and config[key] == 0 and not isinstance(config[key], bool):
+            raise bad(key, 0, "attention needs at least one key/value head; 0 would make every KV cache size zero")
+    for key in ("max_position_embeddings", "n_positions", "max_seq_len", "seq_length", "max_sequence_length"):
+        value = config.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and 0 < value < MIN_CONTEXT_TOKENS:
+            raise bad(key, value, f"a context of {value} token cannot hold a prompt and one generated token")
+    q = config.get("quantization_config")
+    if isinstance(q, dict):
+        method = str(q.get("quant_method", "")).lower()
+        bits = q.get("bits", q.get("w_bit"))
+        allowed = limits()["quantized_checkpoints"].get(f"{method}_bits")
+        if allowed and bits is not None and bits not in allowed:
+            raise bad("quantization_config.bits", bits,
+                      f"{method.upper()} kernels load only {', '.join(map(str, allowed))}-bit weights",
+                      f"Use a {'/'.join(map(str, allowed))}-bit {method.upper()} checkpoint")

@@ -1,8 +1,10 @@
 """Hardening, part 3: bad input never gets through.
 
-Every malformed deployments file must end as one SelectorError (one paragraph naming the key and the value),
-`python -m selector validate` must exit 2 with `error: ...` and no traceback, and `make synth` must stop before
-any template is written. Property tests throw random documents at the loader: only SelectorError may escape.
+Every malformed deployments file must end as one SelectorError (one paragraph naming the file, line, key and
+value), `python -m selector validate` must exit 2 with located FILE:LINE:COL lines and no traceback, app.py's
+path must print one `error: ` paragraph, and `make synth` must stop before any template is written. The CLI rows
+run in one forking worker (tests/hostile/worker.py); the hostile catalog itself is tests/hostile/cases.py.
+Property tests throw random documents at the loader: only SelectorError may escape.
 """
 from __future__ import annotations
 
@@ -10,7 +12,6 @@ import json
 import os
 import shutil
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,7 +79,7 @@ ROWS = [
     row("not-yaml-two-documents", "deployments: []\n---\ndeployments: []\n", "is not valid YAML", "another document",
         where=None),
     row("not-yaml-python-tag", "!!python/object:os.system {}\n", "is not valid YAML", "python/object", where=None),
-    row("not-yaml-nested-too-deep", "[" * 3000 + "]" * 3000, "nested too deeply", where=None),
+    row("not-yaml-nested-too-deep", "[" * 3000 + "]" * 3000, "nested more than 32 levels", where=None),
     row("yaml-impossible-date", one("revision: 2001-02-30"), "'2001-02-30' is not a valid timestamp",
         "deployments.yaml:4", "quote it", where=None),
     row("yaml-int-tag-on-text", one("max_input_tokens: !!int lots"), "'lots' is not a valid int", where=None),
@@ -100,9 +101,10 @@ ROWS = [
         where=None),
     row("misspelt-top-level-key", "defualts: {}\n" + one(), "defualts", "Did you mean defaults", where=None),
     row("defaults-not-mapping", "defaults: [1, 2]\n" + one(), "defaults", "mapping", where=None),
-    row("defaults-unknown-key", "defaults: {colour: red}\n" + one(), "colour = 'red'", "unknown key"),
-    row("non-string-key", one("1: one"), "Keys should be strings"),
-    row("non-string-top-level-key", one() + "1: one\n", "[1] = 1", "Keys should be strings", where=None),
+    row("defaults-unknown-key", "defaults: {colour: red}\n" + one(), "defaults.colour = 'red'", "unknown key",
+        where="defaults"),
+    row("non-string-key", one("1: one"), "deployments[chat][1] = 1", "read as a number, not text"),
+    row("non-string-top-level-key", one() + "1: one\n", "[1] = 1", "read as a number, not text", where=None),
     row("yaml-timestamp-tag-on-text", one("revision: !!timestamp soon"), "'soon' is not a valid timestamp", where=None),
     # --- unknown and misspelt keys
     row("misspelt-instance_type", one("instnce_type: ml.g5.2xlarge"), "deployments[chat].instnce_type", "unknown key",
@@ -125,14 +127,14 @@ ROWS = [
     row("fraction-for-min_concurrency", one("min_concurrency: 2.5"), "min_concurrency = 2.5"),
     row("date-for-name", one(name="2024-01-01"), "name = 2024-01-01", "valid string", where="deployments[2024-01-01]"),
     row("list-for-name", one(name="[chat]"), ".name = [chat]", "valid string", where="deployments["),
-    row("dict-for-model", one(model="{id: meta-llama/Meta-Llama-3-8B}"), "deployments[chat].model = '{...}'",
+    row("dict-for-model", one(model="{id: meta-llama/Meta-Llama-3-8B}"), "deployments[chat].model = {...}",
         "valid string"),
     row("string-for-families", one("families: g5"), "families = 'g5'", "valid list"),
     row("string-for-bool", one("network_isolation: 'yes'"), "network_isolation = 'yes'", "valid boolean"),
     row("number-for-account", one("account: 123456789012"), "account = 123456789012", "valid string"),
     row("list-for-options-value", one("options: {option.rolling_batch: [vllm, lmi-dist]}"),
         "deployments[chat].options.option.rolling_batch = [vllm, lmi-dist]"),
-    row("number-for-tag-key", one("tags: {1: x}"), "tags[1]", "valid string"),
+    row("number-for-tag-key", one("tags: {1: x}"), "tags[1] = 1", "read as a number"),
     row("empty-region", one("region: ''"), "region = ''", "at least 1 character"),
     row("empty-model_config", one("model_config: ''"), "model_config = ''", "at least 1 character"),
     row("traffic-unknown", one("traffic: bursty"), "traffic = 'bursty'", "'even' or 'uneven'"),
@@ -169,7 +171,7 @@ ROWS = [
         "not in the bundled catalog"),
     row("config-unknown-architecture", LOCAL, "architectures = 'FooBarForCausalLM'", "no LMI backend",
         files={"config.json": config(architectures=["FooBarForCausalLM"])}),
-    row("config-not-json", LOCAL, "model_config = ", "cannot be read as JSON", files={"config.json": "{architectures: oops"}),
+    row("config-not-json", LOCAL, "model_config: ", "config.json:1:2: cannot be read as JSON", files={"config.json": "{architectures: oops"}),
     row("config-json-list", LOCAL, "is not a JSON object", files={"config.json": "[1, 2]"}),
     row("config-missing-model_type", LOCAL, "model config model_type", "has no 'model_type' key",
         files={"config.json": config(model_type=None)}),
@@ -198,9 +200,9 @@ ROWS = [
                                               model="s3://my-bucket/llama/"), "use delivery: environment",
         files={"config.json": config()}),
     row("model-with-nul", one(model='"llama\\0.json"'), "'llama\\x00.json'", "control character"),
-    row("model-path-too-long", one(model="x" * 5000), "not a usable path"),
+    row("model-path-too-long", one(model="x" * 5000), "(5000 characters)", "Hugging Face model ids have at most 96"),
     # --- unknown names the catalog does not have
-    row("unknown-region", one("region: mars-east-1"), "region = 'mars-east-1'", "unknown region"),
+    row("unknown-region", one("region: mars-east-1"), "region = 'mars-east-1'", "is not an AWS region name"),
     row("unknown-instance-type", one("instance_type: ml.g5.huge"), "instance_type = 'ml.g5.huge'",
         "unknown instance type", "Did you mean ml.g5.xlarge"),
     row("unknown-family", one("families: [g9]"), "families = 'g9'", "unknown instance family", "Known: g5, inf2"),
@@ -239,9 +241,9 @@ ROWS = [
     row("bad-kms_key_arn", one("kms_key_arn: 'arn:aws:s3:::my-bucket'"), "kms_key_arn = 'arn:aws:s3:::my-bucket'",
         "arn:aws:kms"),
     row("bad-hf_token_secret_arn", one("hf_token_secret_arn: my-hf-secret"), "hf_token_secret_arn = 'my-hf-secret'",
-        "Secrets Manager ARN"),
+        "arn:aws:secretsmanager:<region>:<account>:secret:<name>"),
     row("bad-alarms-sns_topic_arn", one("alarms: {sns_topic_arn: alerts}"), "alarms.sns_topic_arn = 'alerts'",
-        "SNS topic ARN"),
+        "arn:aws:sns:<region>:<account>:<topic>"),
     row("bad-account", one("account: '1234'"), "account = '1234'", "12-digit"),
     row("bad-subnet-id", one("vpc: {subnet_ids: [subnet-xyz], security_group_ids: [sg-0123abcd]}"), "vpc.subnet_ids",
         "'subnet-xyz' is not a subnet id"),
@@ -275,7 +277,7 @@ ROWS = [
     row("model-path-with-line-break", one('model_config: "/tmp/x\\n.json"', "s3://my-bucket/llama/"), "model_config",
         "line break"),
     row("tag-aws-prefix", one("tags: {'aws:cloudformation:stack-name': x}"), "tags", "aws: prefix is reserved"),
-    row("tag-key-too-long", one("tags: {" + "k" * 129 + ": x}"), "tags", "1-128 characters"),
+    row("tag-key-too-long", one("tags: {" + "k" * 129 + ": x}"), "tags", "AWS allows 1-128"),
     row("options-key-plan-sets", one("options: {option.max_model_len: 2048}"), "options.option.max_model_len = '2048'",
         "the plan already sets this key"),
 ]
@@ -308,36 +310,45 @@ def test_rejected_with_one_paragraph(case: Row, tmp_path: Path) -> None:
         pytest.fail(f"accepted: {[r.endpoint_name for r in resolved]}")
 
 
-# --- 2. `python -m selector validate FILE`, every row (run in parallel, checked per row) -------------------------------
+# --- 2. `python -m selector validate FILE` and app.py's path, every row, in one forking worker ------------------------
+# (tests/hostile/worker.py: one Python start for all rows instead of one per row; each row measured)
 @pytest.fixture(scope="module")
-def cli_results(tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
+def cli_results(tmp_path_factory) -> dict[str, dict]:
+    from tests.hostile.test_hostile import run_cases
+
     base = tmp_path_factory.mktemp("cli")
+    cwd = base / "cwd"
+    cwd.mkdir()
     paths = {p.id: p.values[0].write(base / p.id) for p in ROWS}
-
-    def run(path: Path) -> subprocess.CompletedProcess:
-        return subprocess.run([str(PYTHON), "-m", "selector", "validate", str(path)], cwd=REPO, env=ENV,
-                              capture_output=True, text=True, timeout=120)
-
-    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2) * 2) as pool:
-        return dict(zip(paths, pool.map(run, paths.values())))
+    jobs = [{"id": f"{row_id}@{mode}", "mode": mode, "args": [str(path)], "cwd": str(cwd)}
+            for row_id, path in paths.items() for mode in ("validate", "app")]
+    results = run_cases(jobs)
+    assert not list(cwd.iterdir()), "validate wrote files"
+    return results
 
 
 @pytest.mark.parametrize("case", ROWS)
 def test_cli_validate_exits_2(case: Row, cli_results, request) -> None:
-    result = cli_results[request.node.callspec.id]
-    assert "Traceback" not in result.stderr + result.stdout, result.stderr
-    assert result.returncode == 2, (result.returncode, result.stderr)
-    assert result.stderr.startswith("error: "), result.stderr
-    assert result.stderr.count("\n") == 1, f"more than one line: {result.stderr!r}"
-    assert result.stdout == ""
-    for expected in case.expect:
-        assert expected in result.stderr
+    row_id = request.node.callspec.id
+    for mode in ("validate", "app"):
+        result = cli_results[f"{row_id}@{mode}"]
+        assert "Traceback" not in result["stderr"] + result["stdout"], result["stderr"]
+        assert result["exit"] == 2, (mode, result["exit"], result["stderr"])
+        lines = result["stderr"].splitlines()
+        assert lines, result
+        if mode == "app":
+            assert len(lines) == 1 and lines[0].startswith("error: "), f"not one paragraph: {result['stderr']!r}"
+        assert result["stdout"] == ""
+        for expected in case.expect:
+            assert expected in result["stderr"], (mode, expected, result["stderr"])
+        assert result["seconds"] < 5 and result["maxrss_mib"] < 300, result
 
 
 def test_cli_validate_missing_file(tmp_path: Path) -> None:
     result = subprocess.run([str(PYTHON), "-m", "selector", "validate", str(tmp_path / "nope.yaml")], cwd=REPO,
                             env=ENV, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 2 and result.stderr.startswith("error: ") and "no such file" in result.stderr
+    assert result.returncode == 2 and result.stderr.startswith(f"{tmp_path / 'nope.yaml'}: ")
+    assert "no such file" in result.stderr and result.stderr.count("\n") == 1
     assert "Traceback" not in result.stderr and result.stdout == ""
 
 
@@ -376,7 +387,7 @@ def test_make_synth_stops_before_templates(row_id: str, make_tree: Path, tmp_pat
     output = result.stdout + result.stderr
     assert result.returncode != 0, output
     assert "Traceback" not in output, output
-    assert "error: " in result.stderr
+    assert result.stderr.startswith(f"{path}:"), result.stderr  # validate's located FILE:LINE:COL line
     for expected in case.expect:
         assert expected in output, output
     assert not stale.exists(), "make synth must clear cdk.out before validating"

@@ -34,7 +34,6 @@ def test_plan_human_output_has_table_bar_and_reasons():
     (["plan", "--model", "google/flan-t5-xl", "--backend", "vllm"], "backends that run it: lmi-dist, tensorrtllm"),
     (["plan", "--model", "meta-llama/Llama-2-7b-hf", "--families", "g5,h100"], "families = 'h100'"),
     (["plan", "--model", "meta-llama/Llama-2-7b-hf", "--max-input-tokens", "0"], "max_input_tokens = 0"),
-    (["validate", "does/not/exist.yaml"], "no such file"),
 ])
 def test_errors_exit_2_with_one_paragraph(args, fragment):
     out = run(*args)
@@ -76,3 +75,55 @@ def test_validate_and_schema():
 def test_bundled_deployment_files_validate(path):
     out = run("validate", path, "--quiet")
     assert out.returncode == 0, out.stderr
+
+
+FIVE_MISTAKES = """\
+deployments:
+  - name: chat
+    model: meta-llama/Meta-Llama-3-8B
+    max_input_tokens: lots
+  - name: Bad_Name
+    model: meta-llama/Meta-Llama-3-8B
+  - name: other
+    model: meta-llama/Meta-Llama-3-8B
+    instnce_type: ml.g5.2xlarge
+    tags: {team: '{{resolve:ssm:/x}}'}
+  - name: fourth
+    model: meta-llama/Meta-Llama-3-8B
+    backend: vllmm
+"""
+
+
+def test_validate_reports_every_problem_with_its_line(tmp_path):
+    path = tmp_path / "five.yaml"
+    path.write_text(FIVE_MISTAKES)
+    out = run("validate", str(path))
+    assert out.returncode == 2 and out.stdout == "" and "Traceback" not in out.stderr
+    lines = out.stderr.splitlines()
+    located = [(line.split(":")[1], line.split(": ", 1)[1].split(" = ")[0]) for line in lines]
+    assert located == [("4", "deployments[chat].max_input_tokens"), ("5", "deployments[Bad_Name].name"),
+                       ("9", "deployments[other].instnce_type"), ("10", "deployments[other].tags.team"),
+                       ("13", "deployments[fourth].backend")], out.stderr
+    assert all(line.startswith(f"{path}:") for line in lines)
+    assert "Did you mean instance_type?" in lines[2] and "Did you mean vllm?" in lines[4]
+    assert "pattern" not in out.stderr and "[a-z" not in out.stderr, "a raw regex reached the user"
+
+
+def test_validate_json_lists_problems(tmp_path):
+    path = tmp_path / "five.yaml"
+    path.write_text(FIVE_MISTAKES)
+    out = run("validate", str(path), "--json")
+    assert out.returncode == 2
+    data = json.loads(out.stdout)
+    assert data["ok"] is False and data["file"] == str(path) and data["endpoints"] == []
+    assert [p["line"] for p in data["problems"]] == [4, 5, 9, 10, 13]
+    assert set(data["problems"][0]) == {"file", "line", "column", "field", "value", "problem", "hint"}
+    ok = run("validate", "deployments/default.yaml", "--json")
+    assert ok.returncode == 0 and json.loads(ok.stdout)["ok"] is True and json.loads(ok.stdout)["endpoints"]
+
+
+def test_validate_missing_file_is_one_located_line():
+    out = run("validate", "does/not/exist.yaml")
+    assert out.returncode == 2 and out.stdout == "" and "Traceback" not in out.stderr
+    assert out.stderr == "does/not/exist.yaml: deployments file: no such file; Pass an existing YAML file, e.g. " \
+                         "deployments/default.yaml.\n"
