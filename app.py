@@ -72,11 +72,14 @@ def build_app(deployments_file: str | None = None, app: cdk.App | None = None) -
 def _checked_synth(built: Built, staging: Path, outdir: Path) -> None:
     try:
         built.app.synth()
-    except RuntimeError:  # jsii: "ValidationFailed" when a policy validation plugin (cdk-nag) reports errors
-        failures = assembly.validation_failures(staging)
-        if not failures:
+    except RuntimeError:  # jsii "ValidationFailed" when a policy validation plugin (cdk-nag) reports errors
+        if not assembly.validation_failures(staging):
             raise
-        raise assembly.refuse_validation(outdir, failures) from None
+    # Read the report whether or not synth raised: under the CDK CLI, policy validation failures are recorded
+    # for the CLI to print, and synth returns normally with the complete assembly written.
+    failures = assembly.validation_failures(staging)
+    if failures:
+        raise assembly.refuse_validation(outdir, failures)
     errors = assembly.error_annotations(staging)
     if errors:
         raise assembly.refuse_annotations(outdir, errors)

@@ -23,7 +23,7 @@ from pathlib import Path
 # What a CDK app writes into its output folder (cloud assembly files, staged assets, nested assemblies of CDK
 # Pipelines stages) plus this project's review report. Only these names are ever removed from the folder.
 ASSEMBLY_NAMES = ("manifest.json", "tree.json", "cdk.out", "validation-report.json", "plan.md", "plan.json")
-ASSEMBLY_PATTERNS = ("*.template.json", "*.assets.json", "*.metadata.json", "asset.*", "assembly-*")
+ASSEMBLY_PATTERNS = ("*.template.json", "*.assets.json", "*.metadata.json", "*.dot", "asset.*", "assembly-*")
 ERROR_METADATA = "aws:cdk:error"
 DYNAMIC_REFERENCE = re.compile(r"\{\{\s*resolve\s*:[^}]*\}\}", re.IGNORECASE)
 SHOWN_FINDINGS = 3
@@ -117,11 +117,16 @@ def validation_failures(staging: Path) -> list[str]:
 
 
 def error_annotations(staging: Path) -> list[str]:
-    """Error annotations (Annotations.of(x).addError) in every manifest of the assembly, nested ones too."""
+    """Error annotations (Annotations.of(x).addError) of every artifact, nested assemblies too: in the manifest
+    or in the artifact's additionalMetadataFile (`<stack>.metadata.json`)."""
     errors = []
     for manifest in sorted(staging.rglob("manifest.json")):
         for artifact in json.loads(manifest.read_text()).get("artifacts", {}).values():
-            for path, entries in sorted((artifact.get("metadata") or {}).items()):
+            metadata = dict(artifact.get("metadata") or {})
+            extra = artifact.get("additionalMetadataFile")
+            if extra and (manifest.parent / extra).is_file():
+                metadata.update(json.loads((manifest.parent / extra).read_text()))
+            for path, entries in sorted(metadata.items()):
                 errors += [f"{path}: {e.get('data')}" for e in entries if e.get("type") == ERROR_METADATA]
     return errors
 
