@@ -112,7 +112,7 @@ def validation_failures(staging: Path) -> list[str]:
                 continue
             paths = ", ".join(c.get("constructPath", "?") for c in violation.get("violatingConstructs", []))
             description = violation.get("description", "").rstrip(".")
-            failures.append(f"{plugin.get('pluginName')} {violation.get('ruleName')} on {paths} ({description})")
+            failures.append(f"{plugin.get('pluginName')}::{violation.get('ruleName')} on {paths} ({description})")
     return failures
 
 
