@@ -28,6 +28,7 @@ from selector.deployments import ResolvedDeployment, load_deployments, resolve_a
 from selector.errors import SelectorError  # noqa: E402
 from selector.review import write_report  # noqa: E402
 from stacks._private import assembly  # noqa: E402
+from stacks._private.guard import refuse_values  # noqa: E402
 from stacks.lmi_endpoint_stack import LmiEndpointStack  # noqa: E402
 from stacks.nag import register  # noqa: E402
 
@@ -58,6 +59,9 @@ def build(deployments_file: str | None = None, app: cdk.App | None = None) -> Bu
             if item.deployment.region or item.deployment.account else None
         LmiEndpointStack(app, item, env=env)
     if parsed.pipeline is not None:
+        # These strings reach the pipeline's templates (source, synth step environment): same guard as deployments.
+        refuse_values(parsed.pipeline.model_dump(mode="json"), "pipeline")
+        refuse_values(str(path), "deployments file path")
         from stacks.pipeline_stack import PipelineStack, probe_findings  # CDK Pipelines: imported only when used
 
         PipelineStack(app, parsed, path, probe_findings(parsed, path))

@@ -245,20 +245,6 @@ def test_wildcard_capture_prefix_reaches_no_stack(tmp_path):
     assert leftovers(outdir) == []
 
 
-def test_acknowledged_patterns_are_the_projects_own(tmp_path):
-    """Every IAM5 acknowledgment names a wildcard this project adds: '*' itself, the endpoint's log streams, or a
-    literal bucket/prefix followed by the single '*' the policy appends."""
-    from tests.test_nag import acknowledgments, synth_report
-    from tests.test_stacks import COVERAGE
-
-    synth_report(COVERAGE, tmp_path)
-    iam5 = [rule for rule in acknowledgments(tmp_path) if "IAM5" in rule]
-    assert iam5
-    for rule in iam5:
-        resource = rule.split("[Resource::", 1)[1].removesuffix("]")
-        assert resource == "*" or resource.count("*") == 1 and resource.endswith("*"), rule
-
-
 # --- 3. private temp files -----------------------------------------------------------------------------------------
 def test_tarball_never_follows_a_planted_symlink(tmp_path, monkeypatch):
     """Before: the archive went to $TMPDIR/lmi-endpoints/<sha256[:16]>/model.tar.gz and followed a symlink there."""
@@ -331,6 +317,19 @@ def test_injection_in_the_plan_is_refused(resolved_chat):
         **resolved_chat.plan.serving_properties, "option.model_id": "{{resolve:ssm:/model}}"})
     with pytest.raises(SelectorError, match=r"plan\.serving_properties\.option\.model_id"):
         refuse_injection(dataclasses.replace(resolved_chat, plan=plan))
+
+
+def test_injection_in_the_pipeline_section_is_refused(tmp_path, monkeypatch):
+    fixture = REPO / "tests/fixtures/deployments/pipeline.yaml"
+    parsed = load_deployments(str(fixture))
+    tampered_pipeline = parsed.pipeline.model_copy(update={"branch": "${Token[AWS.AccountId.5]}"})
+    monkeypatch.setattr(app_module, "load_deployments",
+                        lambda path: parsed.model_copy(update={"pipeline": tampered_pipeline}))
+    outdir = tmp_path / "cdk.out"
+    with pytest.raises(SelectorError) as caught:
+        app_module.synthesize(outdir, str(fixture))
+    assert caught.value.field == "pipeline.branch"
+    assert leftovers(outdir) == []
 
 
 def test_clean_deployment_passes_the_guard(resolved_chat):

@@ -43,24 +43,25 @@ def strings(value: Any, path: str) -> Iterator[tuple[str, Any]]:
 def refuse_injection(resolved: ResolvedDeployment) -> None:
     """SelectorError (exit 2) when any string of the deployment or its plan could be resolved at deploy time."""
     where = f"deployments[{resolved.deployment.name}]"
-    sources = (
-        ("", resolved.deployment.model_dump(mode="json", by_alias=True)),
-        (".plan", resolved.plan.to_json()),
-        (".endpoint_name", resolved.endpoint_name),
-    )
-    for prefix, data in sources:
-        for path, leaf in strings(data, where + prefix):
-            if isinstance(leaf, str):
-                if DYNAMIC_REFERENCE.search(leaf):
-                    raise SelectorError(path, _excerpt(leaf), "holds a CloudFormation dynamic reference "
-                                        "('{{resolve:...}}'), which CloudFormation would resolve at deploy time",
-                                        "Write the literal value; for the Hugging Face token use hf_token_secret_arn")
-                if TOKEN_MARKER.search(leaf):
-                    raise SelectorError(path, _excerpt(leaf), "holds a CDK token marker ('${Token[...]}'), which CDK "
-                                        "would replace with another value of the app", "Write the literal value")
-            elif isinstance(leaf, float) and (not math.isfinite(leaf) or abs(leaf) > HUGE):
-                raise SelectorError(path, leaf, "is not a finite setting of sensible size (CDK encodes number tokens "
-                                    "as huge doubles)", "Write the number you mean")
+    refuse_values(resolved.deployment.model_dump(mode="json", by_alias=True), where)
+    refuse_values(resolved.plan.to_json(), where + ".plan")
+    refuse_values(resolved.endpoint_name, where + ".endpoint_name")
+
+
+def refuse_values(data: Any, where: str) -> None:
+    """The same check on any JSON-like value (the `pipeline:` section, the deployments file's path)."""
+    for path, leaf in strings(data, where):
+        if isinstance(leaf, str):
+            if DYNAMIC_REFERENCE.search(leaf):
+                raise SelectorError(path, _excerpt(leaf), "holds a CloudFormation dynamic reference "
+                                    "('{{resolve:...}}'), which CloudFormation would resolve at deploy time",
+                                    "Write the literal value; for the Hugging Face token use hf_token_secret_arn")
+            if TOKEN_MARKER.search(leaf):
+                raise SelectorError(path, _excerpt(leaf), "holds a CDK token marker ('${Token[...]}'), which CDK "
+                                    "would replace with another value of the app", "Write the literal value")
+        elif isinstance(leaf, float) and (not math.isfinite(leaf) or abs(leaf) > HUGE):
+            raise SelectorError(path, leaf, "is not a finite setting of sensible size (CDK encodes number tokens "
+                                "as huge doubles)", "Write the number you mean")
 
 
 def _excerpt(text: str, limit: int = 60) -> str:
