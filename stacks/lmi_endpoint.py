@@ -107,7 +107,7 @@ class LmiEndpoint(Construct):
         if security.kms_key_arn:
             statements.append(policy.use_key(security.kms_key_arn))
         if security.subnet_ids:
-            statements.append(policy.vpc_access())
+            statements.extend(policy.vpc_access(security.subnet_ids, security.security_group_ids))
         if security.data_capture_s3_uri:
             statements.append(policy.write_capture(security.data_capture_s3_uri))
         if environment:

@@ -4,7 +4,9 @@ from __future__ import annotations
 import aws_cdk as cdk
 from constructs import Construct
 
-from selector.deployments import ResolvedDeployment
+from selector.deployments import ResolvedDeployment, replace_field
+from selector.errors import SelectorError
+from stacks._private.guard import refuse_injection
 from stacks.endpoint_operations import EndpointAlarms, EndpointAutoscaling
 from stacks.lmi_endpoint import EndpointSecurity, LmiEndpoint, LmiEndpointProps
 from stacks.nag import acknowledge_endpoint_findings
@@ -31,6 +33,17 @@ def security_of(resolved: ResolvedDeployment) -> EndpointSecurity:
 
 class LmiEndpointStack(cdk.Stack):
     def __init__(self, scope: Construct, resolved: ResolvedDeployment, **kwargs) -> None:
+        # Before any construct exists: no string of an untrusted deployments file may reach the template as a
+        # dynamic reference or a CDK token (stacks/_private/guard.py).
+        refuse_injection(resolved)
+        try:
+            self._build(scope, resolved, **kwargs)
+        except SelectorError as error:  # a user value the IAM policy cannot name literally
+            if error.field.startswith("deployments["):
+                raise
+            raise replace_field(error, f"deployments[{resolved.deployment.name}].{error.field}") from None
+
+    def _build(self, scope: Construct, resolved: ResolvedDeployment, **kwargs) -> None:
         plan, deployment, name = resolved.plan, resolved.deployment, resolved.endpoint_name
         super().__init__(
             scope, stack_name(name),

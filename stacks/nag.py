@@ -6,6 +6,7 @@ import cdk_nag
 from constructs import Construct
 
 from selector.deployments import ResolvedDeployment
+from stacks._private import policy, resources
 
 
 AWS = "AwsSolutions::"
@@ -18,32 +19,44 @@ def register(app: cdk.App) -> None:
 
 
 def acknowledge_endpoint_findings(scope: Construct, resolved: ResolvedDeployment) -> None:
-    """Findings that are true of every LMI endpoint role, acknowledged with the specific reason."""
+    """Findings that are true of every LMI endpoint role, acknowledged with the specific reason.
+
+    cdk-nag 3 matches an acknowledgment to the exact finding id, and IAM5 ids embed the resource pattern. Each id
+    here is built from a pattern stacks/_private/policy.py generates, with the user's bucket and prefix only after
+    stacks/_private/resources.py has proved them literal: a wildcard in input (`s3://bucket/*`, `key/*`) makes a
+    different finding id that nothing acknowledges, so the synth fails instead of granting it.
+    """
+    deployment = resolved.deployment
+    resource_star = ("ecr:GetAuthorizationToken supports only Resource '*'; cloudwatch:PutMetricData has no resource "
+                     "type and is limited by the cloudwatch:namespace condition to /aws/sagemaker/*")
+    if deployment.vpc:
+        resource_star += ("; ec2:DescribeDhcpOptions, DescribeNetworkInterfaces, DescribeSecurityGroups, "
+                          "DescribeSubnets and DescribeVpcs have no resource types (Service Authorization Reference)")
+    name = resources.endpoint_name("name", resolved.endpoint_name)
     reasons = {
-        "AwsSolutions-IAM5[Resource::*]": (
-            "ecr:GetAuthorizationToken supports only Resource '*'; cloudwatch:PutMetricData has no resource type "
-            "and is limited by the cloudwatch:namespace condition to /aws/sagemaker/*"
-            + ("; SageMaker VPC access needs ec2 network-interface actions on '*'" if resolved.deployment.vpc else "")
-        ),
+        "AwsSolutions-IAM5[Resource::*]": resource_star,
         "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/"
-        f"sagemaker/Endpoints/{resolved.endpoint_name}:*]": (
+        f"sagemaker/Endpoints/{name}:*]": (
             "log streams are created per instance under the endpoint's own log group; the wildcard is the stream name"
         ),
     }
     model_id = resolved.plan.model_id
     if model_id.startswith("s3://"):
-        bucket, _, prefix = model_id.removeprefix("s3://").partition("/")
-        reasons[f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{bucket}/{prefix}*]"] = (
+        bucket, prefix = resources.s3_location("model", model_id)
+        reasons[f"AwsSolutions-IAM5[Resource::{policy.s3_prefix_pattern(bucket, prefix)}]"] = (
             "the model weights are many objects under one S3 prefix; read access is limited to that prefix"
         )
-    capture = resolved.deployment.data_capture
-    if capture:
-        bucket, _, prefix = capture.s3_uri.removeprefix("s3://").partition("/")
-        reasons[f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{bucket}/{prefix}*]"] = (
+    if deployment.data_capture:
+        bucket, prefix = resources.s3_location("data_capture.s3_uri", deployment.data_capture.s3_uri)
+        reasons[f"AwsSolutions-IAM5[Resource::{policy.s3_prefix_pattern(bucket, prefix)}]"] = (
             "data capture writes one object per captured request under the configured prefix, and only there"
         )
+    if deployment.vpc:
+        reasons[f"AwsSolutions-IAM5[Resource::{policy.NETWORK_INTERFACE_PATTERN}]"] = (
+            "SageMaker creates and deletes the endpoint's network interfaces, whose ids are unknown before they exist; "
+            "the ec2:Subnet condition limits them to the deployment's own subnets"
+        )
     acknowledgments = [cdk.Acknowledgment(id=AWS + rule, reason=reason) for rule, reason in sorted(reasons.items())]
-    deployment = resolved.deployment
     if not deployment.kms_key_arn:
         acknowledgments.append(cdk.Acknowledgment(
             id=HIPAA + "HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured",

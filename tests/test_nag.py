@@ -70,3 +70,18 @@ def test_pipeline_reasons_cover_only_pipeline_owned_constructs():
     assert nag.pipeline_findings(report) == []  # mixed owners and unlisted rules are never acknowledged
     report["pluginReports"][0]["violations"][0]["violatingConstructs"] = [pipeline_role]
     assert nag.pipeline_findings(report) == ["AwsSolutions::AwsSolutions-IAM5[Resource::*]"]
+
+
+def test_acknowledged_patterns_are_the_projects_own(tmp_path):
+    """Every IAM5 acknowledgment names a wildcard this project adds: '*' itself, the endpoint's log streams, or a
+    literal bucket/prefix followed by the single '*' the policy appends."""
+    synth_report(COVERAGE, tmp_path)
+    found = acknowledgments(tmp_path)
+    iam5 = [rule for rule in found if "IAM5" in rule]
+    eni = "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:" \
+          "network-interface/*]"
+    assert "ec2:Subnet" in found[eni]  # the VPC role's one wildcard, and why it is bounded
+    assert "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::example-capture/llama/*]" in found
+    for rule in iam5:
+        resource = rule.split("[Resource::", 1)[1].removesuffix("]")
+        assert resource == "*" or resource.count("*") == 1 and resource.endswith("*"), rule

@@ -193,3 +193,28 @@ def test_startup_health_check_waits_as_long_as_lmi_loads(coverage):
     t = coverage["lmi-private-s3"]
     loading = int(container(t)["Environment"]["OPTION_MODEL_LOADING_TIMEOUT"])
     assert variant(t)["ContainerStartupHealthCheckTimeoutInSeconds"] == loading >= 1800
+
+
+def test_vpc_network_interfaces_are_scoped_to_the_deployment_subnets(coverage):
+    """host-vpc.html lists the EC2 actions; the Service Authorization Reference for EC2 says which take resources:
+    no write action may sit on Resource '*' or lack the ec2:Subnet condition on its network-interface resource."""
+    statements = next(iter(coverage["lmi-private-s3"].find_resources("AWS::IAM::ManagedPolicy").values()))[
+        "Properties"]["PolicyDocument"]["Statement"]
+    by_sid = {s["Sid"]: s for s in statements}
+    subnet = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":ec2:", {"Ref": "AWS::Region"}, ":",
+                                {"Ref": "AWS::AccountId"}, ":subnet/subnet-0123456789abcdef0"]]}
+    group = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":ec2:", {"Ref": "AWS::Region"}, ":",
+                               {"Ref": "AWS::AccountId"}, ":security-group/sg-0123456789abcdef0"]]}
+    create, manage = by_sid["CreateEniInDeploymentSubnets"], by_sid["ManageEniInDeploymentSubnets"]
+    for statement in (create, manage):
+        assert ":network-interface/*" in json.dumps(statement["Resource"])
+        assert statement["Condition"] == {"ArnEquals": {"ec2:Subnet": [subnet]}}
+    assert sorted(manage["Action"]) == ["ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface",
+                                        "ec2:DeleteNetworkInterfacePermission"]
+    assert by_sid["CreateEniWithDeploymentNetwork"]["Resource"] == [subnet, group]
+    on_star = [s for s in statements if s["Resource"] == "*"]
+    star_actions = {a for s in on_star for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert not {a for a in star_actions if a.startswith("ec2:") and not a.startswith("ec2:Describe")}, star_actions
+    assert {"ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"} <= star_actions
+    # without a VPC there is no EC2 permission at all
+    assert "ec2:" not in json.dumps(coverage["lmi-vllm-g5"].find_resources("AWS::IAM::ManagedPolicy"))

@@ -2,12 +2,19 @@
 
 Fixed mtime, owner and mode, and a gzip header without a timestamp: the same plan gives the same asset
 hash, so re-synthesizing never shows a spurious diff or re-uploads the asset.
+
+The archive is handed to CDK's asset staging (which copies it into the cloud assembly) from a private
+directory: mkdtemp (mode 0700, unpredictable name) and O_CREAT | O_EXCL | O_NOFOLLOW, so nothing another user
+plants in a shared $TMPDIR (a symlink, a pre-made folder) is followed or overwritten. The asset hash does not
+depend on that path: CDK fingerprints a single file by its content and its base name (model.tar.gz).
 """
 from __future__ import annotations
 
+import atexit
 import gzip
-import hashlib
 import io
+import os
+import shutil
 import tarfile
 import tempfile
 from pathlib import Path
@@ -33,12 +40,28 @@ def tarball_bytes(files: dict[str, str]) -> bytes:
     return out.getvalue()
 
 
+_PRIVATE_DIRS: list[str] = []
+
+
+def _remove_private_dirs() -> None:
+    while _PRIVATE_DIRS:
+        shutil.rmtree(_PRIVATE_DIRS.pop(), ignore_errors=True)
+
+
+atexit.register(_remove_private_dirs)
+
+
 def write_tarball(files: dict[str, str]) -> Path:
-    """Write the archive to a content-addressed temp folder (CDK stages it into cdk.out by hash)."""
+    """Write the archive into a new private temp folder (CDK stages it into the cloud assembly by hash).
+
+    The folder lives until the process exits: CDK reads the source again when asset staging is disabled
+    (context aws:cdk:disable-asset-staging), so it must outlast synthesis.
+    """
     data = tarball_bytes(files)
-    folder = Path(tempfile.gettempdir()) / "lmi-endpoints" / hashlib.sha256(data).hexdigest()[:16]
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / ARCHIVE_NAME
-    if not path.exists() or path.read_bytes() != data:
-        path.write_bytes(data)
+    folder = tempfile.mkdtemp(prefix="lmi-endpoints-")  # 0700, created with O_EXCL semantics
+    _PRIVATE_DIRS.append(folder)
+    path = Path(folder) / ARCHIVE_NAME
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o644)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
     return path

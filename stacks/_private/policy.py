@@ -1,10 +1,18 @@
-"""Least-privilege statements for the endpoint's execution role (DESIGN.md "Stack conventions")."""
+"""Least-privilege statements for the endpoint's execution role.
+
+Every user-supplied name (S3 URI, KMS key ARN, subnet and security group id) passes stacks/_private/resources.py
+first: a policy resource holds a wildcard only where this module puts one, and stacks/nag.py acknowledges
+exactly those patterns (the *_PATTERN helpers below), so a wildcard in input can never ride on an acknowledgment.
+"""
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
+
+from stacks._private import resources
 
 ECR_PULL = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
 LOG_ACTIONS = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]
@@ -28,6 +36,7 @@ def ecr_token() -> iam.PolicyStatement:
 
 
 def logs(endpoint_name: str) -> iam.PolicyStatement:
+    resources.endpoint_name("name", endpoint_name)
     arn = cdk.Fn.join("", ["arn:", pseudo("PARTITION"), ":logs:", pseudo("REGION"), ":", pseudo("ACCOUNT_ID"),
                            f":log-group:/aws/sagemaker/Endpoints/{endpoint_name}:*"])
     return iam.PolicyStatement(sid="EndpointLogs", actions=LOG_ACTIONS, resources=[arn])
@@ -46,8 +55,8 @@ def read_object(bucket: str, key: str) -> iam.PolicyStatement:
     return iam.PolicyStatement(sid="ReadServingProperties", actions=["s3:GetObject"], resources=[arn])
 
 
-def read_prefix(s3_uri: str) -> list[iam.PolicyStatement]:
-    bucket, _, prefix = s3_uri.removeprefix("s3://").partition("/")
+def read_prefix(s3_uri: str, field: str = "model") -> list[iam.PolicyStatement]:
+    bucket, prefix = resources.s3_location(field, s3_uri)
     base = cdk.Fn.join("", ["arn:", pseudo("PARTITION"), ":s3:::", bucket])
     return [
         iam.PolicyStatement(sid="ReadModelWeights", actions=["s3:GetObject"],
@@ -57,24 +66,58 @@ def read_prefix(s3_uri: str) -> list[iam.PolicyStatement]:
     ]
 
 
-def use_key(key_arn: str) -> iam.PolicyStatement:
+def s3_prefix_pattern(bucket: str, prefix: str) -> str:
+    """How cdk-nag renders the objects-under-prefix resource of read_prefix/write_capture (bucket and prefix
+    already literal)."""
+    return f"arn:<AWS::Partition>:s3:::{bucket}/{prefix}*"
+
+
+def use_key(key_arn: str, field: str = "kms_key_arn") -> iam.PolicyStatement:
     return iam.PolicyStatement(sid="UseStorageKey", actions=["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey",
-                                                             "kms:GenerateDataKey"], resources=[key_arn])
+                                                             "kms:GenerateDataKey"],
+                               resources=[resources.kms_key_arn(field, key_arn)])
 
 
-def vpc_access() -> iam.PolicyStatement:
-    # SageMaker creates ENIs in the customer's subnets; EC2 ENI actions do not support resource scoping.
-    return iam.PolicyStatement(
-        sid="VpcNetworkInterfaces",
-        actions=["ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface",
-                 "ec2:DeleteNetworkInterfacePermission", "ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces",
-                 "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs"],
-        resources=["*"],
-    )
+# EC2 actions SageMaker needs for a model in a VPC (https://docs.aws.amazon.com/sagemaker/latest/dg/host-vpc.html),
+# scoped per the Service Authorization Reference for Amazon EC2
+# (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html):
+# - CreateNetworkInterface authorizes the new network-interface (condition key ec2:Subnet) and the subnet and
+#   security group it uses (resource ARNs);
+# - CreateNetworkInterfacePermission, DeleteNetworkInterface and DeleteNetworkInterfacePermission authorize an
+#   existing network-interface (condition key ec2:Subnet);
+# - the Describe* actions have no resource types: they need Resource "*".
+ENI_MANAGE = ["ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface",
+              "ec2:DeleteNetworkInterfacePermission"]
+ENI_DESCRIBE = ["ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups",
+                "ec2:DescribeSubnets", "ec2:DescribeVpcs"]
+NETWORK_INTERFACE_PATTERN = "arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*"
 
 
-def write_capture(s3_uri: str) -> iam.PolicyStatement:
+def _ec2_arn(resource: str) -> str:
+    return cdk.Fn.join("", ["arn:", pseudo("PARTITION"), ":ec2:", pseudo("REGION"), ":", pseudo("ACCOUNT_ID"),
+                            f":{resource}"])
+
+
+def vpc_access(subnet_ids: Sequence[str], security_group_ids: Sequence[str]) -> list[iam.PolicyStatement]:
+    """Network interfaces only in the deployment's own subnets, with its own security groups."""
+    subnets = resources.ec2_ids("vpc.subnet_ids", subnet_ids, resources.SUBNET_ID)
+    groups = resources.ec2_ids("vpc.security_group_ids", security_group_ids, resources.SECURITY_GROUP_ID)
+    in_subnets = {"ArnEquals": {"ec2:Subnet": [_ec2_arn(f"subnet/{s}") for s in subnets]}}
+    interfaces = _ec2_arn("network-interface/*")
+    return [
+        iam.PolicyStatement(sid="CreateEniInDeploymentSubnets", actions=["ec2:CreateNetworkInterface"],
+                            resources=[interfaces], conditions=in_subnets),
+        iam.PolicyStatement(sid="CreateEniWithDeploymentNetwork", actions=["ec2:CreateNetworkInterface"],
+                            resources=[_ec2_arn(f"subnet/{s}") for s in subnets]
+                            + [_ec2_arn(f"security-group/{g}") for g in groups]),
+        iam.PolicyStatement(sid="ManageEniInDeploymentSubnets", actions=ENI_MANAGE, resources=[interfaces],
+                            conditions=in_subnets),
+        iam.PolicyStatement(sid="DescribeNetwork", actions=ENI_DESCRIBE, resources=["*"]),
+    ]
+
+
+def write_capture(s3_uri: str, field: str = "data_capture.s3_uri") -> iam.PolicyStatement:
     """Data capture is written with the execution role, under the configured prefix only."""
-    bucket, _, prefix = s3_uri.removeprefix("s3://").partition("/")
+    bucket, prefix = resources.s3_location(field, s3_uri)
     arn = cdk.Fn.join("", ["arn:", pseudo("PARTITION"), f":s3:::{bucket}/{prefix}*"])
     return iam.PolicyStatement(sid="WriteDataCapture", actions=["s3:PutObject"], resources=[arn])
