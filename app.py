@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ import aws_cdk as cdk  # noqa: E402
 
 from selector.deployments import ResolvedDeployment, load_deployments, resolve_all  # noqa: E402
 from selector.errors import SelectorError  # noqa: E402
-from selector.review import write_report  # noqa: E402
+from selector.review import ReportSource, write_report  # noqa: E402
 from stacks._private import assembly  # noqa: E402
 from stacks._private.guard import refuse_values  # noqa: E402
 from stacks.lmi_endpoint_stack import LmiEndpointStack  # noqa: E402
@@ -39,6 +40,7 @@ DEFAULT_DEPLOYMENTS = "deployments/default.yaml"
 class Built:
     app: cdk.App
     resolved: list[ResolvedDeployment]
+    deployments_file: str = DEFAULT_DEPLOYMENTS
 
     def own_dynamic_references(self) -> set[str]:
         """The only dynamic references the project writes: the Hugging Face token secret of each deployment
@@ -65,7 +67,7 @@ def build(deployments_file: str | None = None, app: cdk.App | None = None) -> Bu
         from stacks.pipeline_stack import PipelineStack, probe_findings  # CDK Pipelines: imported only when used
 
         PipelineStack(app, parsed, path, probe_findings(parsed, path))
-    return Built(app, resolved)
+    return Built(app, resolved, str(path))
 
 
 def build_app(deployments_file: str | None = None, app: cdk.App | None = None) -> cdk.App:
@@ -92,6 +94,37 @@ def _checked_synth(built: Built, staging: Path, outdir: Path) -> None:
         raise assembly.refuse_references(outdir, foreign)
 
 
+def source_commit() -> str:
+    """The commit the deployments file was read at: CI's own variable, else git's HEAD, else unnamed."""
+    for variable in ("CODEBUILD_RESOLVED_SOURCE_VERSION", "GITHUB_SHA", "CI_COMMIT_SHA"):
+        value = os.environ.get(variable, "")
+        if value.isascii() and value.isalnum() and 7 <= len(value) <= 64:
+            return value[:12]
+    try:
+        done = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, timeout=5,
+                              check=False)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    head = done.stdout.strip()
+    return head if done.returncode == 0 and head.isascii() and head.isalnum() else ""
+
+
+def report_inputs(built: Built) -> tuple[ReportSource, dict | None]:
+    """plan.md names its source file and commit; with context `base_plan` (a base branch's plan.json, e.g.
+    `make synth BASE=main-plan.json`) it opens with what changed against it."""
+    from selector.plan_diff import load_report
+
+    base_path = built.app.node.try_get_context("base_plan")
+    base = None
+    if base_path:
+        if not isinstance(base_path, str):
+            raise SelectorError("context base_plan", base_path, "must be the path of a plan.json",
+                                "Pass -c base_plan=path/to/plan.json")
+        base = load_report(base_path)
+    label = built.app.node.try_get_context("base_label") or (base_path or "")
+    return ReportSource(built.deployments_file, source_commit(), str(label)), base
+
+
 def synthesize(outdir: Path, deployments_file: str | None = None) -> None:
     """Synthesize into `outdir` as one transaction: all of the checked assembly and plan, or nothing."""
     outdir = Path(outdir)
@@ -105,7 +138,8 @@ def synthesize(outdir: Path, deployments_file: str | None = None) -> None:
         try:
             built = build(deployments_file, cdk.App(outdir=str(staging)))
             _checked_synth(built, staging, outdir)
-            write_report(built.resolved, staging)  # the review report exists only for a checked assembly
+            source, base = report_inputs(built)
+            write_report(built.resolved, staging, source, base)  # the review report exists only for a checked assembly
             assembly.publish(staging, outdir)
             succeeded = True
         except (SelectorError, assembly.SynthRefused):
