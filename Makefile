@@ -22,7 +22,7 @@ help:
 	@echo "make synth   - synthesize $(DEPLOYMENTS) to cdk.out/ (no AWS account needed)"
 	@echo "make test    - run the whole test suite"
 	@echo "make plan MODEL=<id>      - print the plan for one model"
-	@echo "make diff / make deploy   - cdk diff / cdk deploy --all (needs AWS credentials)"
+	@echo "make diff / make deploy   - cdk diff / preflight + cdk deploy --all + verify (needs AWS credentials)"
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -57,8 +57,9 @@ plan: $(VENV)/.runtime
 diff: $(VENV)/.runtime node_modules/.installed
 	$(CDK) diff -c deployments=$(DEPLOYMENTS)
 
-deploy: $(VENV)/.runtime node_modules/.installed
-	$(CDK) deploy --all -c deployments=$(DEPLOYMENTS)
+# Preflight every stack, `cdk deploy --all` with the pinned CLI, then verify each endpoint (provision/deploy.py).
+deploy: synth
+	$(PY) -m provision deploy --all --app cdk.out
 
 bench: $(VENV)/.dev node_modules/.installed
 	$(PY) bench/plan.py
@@ -68,8 +69,8 @@ bench: $(VENV)/.dev node_modules/.installed
 clean:
 	rm -rf cdk.out .pytest_cache
 
-# Laptop workflow without an AWS account: synthesize, then deploy every stack with the real CDK CLI into a
-# local moto cloud, check every endpoint is InService, `python -m provision verify` one, and destroy all
+# Laptop workflow without an AWS account: synthesize, then `python -m provision deploy --all` (the real CDK CLI)
+# into a local moto cloud, check every endpoint is InService and answers, and `provision destroy --all`
 # (tests/provision/deploy_local.py, also run by the test suite). KEEP=1 leaves it up until Ctrl-C.
 .PHONY: deploy-local
 deploy-local: synth $(VENV)/.dev

@@ -50,7 +50,7 @@ def assembly_copy(assembly: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[MotoCloud]:
-    server = MotoCloud("127.0.0.1")
+    server = MotoCloud("localhost")  # the CDK CLI's path-style template URLs resolve in moto for this name only
     yield server
     server.stop()
 
