@@ -76,7 +76,7 @@ class PipelineStack(cdk.Stack):
             verify = [
                 pipelines.CodeBuildStep(
                     f"Verify-{name}",
-                    install_commands=["pip install -r requirements.txt"],
+                    install_commands=["pip install --require-hashes -r requirements.lock"],
                     commands=[f"python -m provision verify --stack {stack_name(name)} --region {stage_config.region} "
                               f"--role-arn {verify_role}"],
                     role_policy_statements=[iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[verify_role])],

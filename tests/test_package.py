@@ -1,0 +1,128 @@
+"""The package as another project gets it: the `lmi-endpoints` command, and a wheel that carries its own
+templates and catalogs and serves a CDK app outside this repository (examples/consumer_app)."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import lmi_endpoints_cli
+from lmi_endpoints_cli import COMMANDS, cli
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = Path(sys.executable).parent / "lmi-endpoints"
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+SOURCES = ["selector", "stacks", "templates", "provision", "lmi_endpoints_cli.py", "pyproject.toml", "README.md"]
+installed = pytest.mark.skipif(not SCRIPT.exists(), reason=f"{SCRIPT} missing: install the package (`make test` does)")
+
+
+def test_one_command_lists_every_subcommand_and_each_has_help():
+    assert set(COMMANDS) == {"plan", "render", "validate", "schema", "catalog", "rules", "preflight", "deploy",
+                             "verify", "destroy", "prices"}
+    result = CliRunner().invoke(cli, ["-h"])
+    assert result.exit_code == 0
+    for name in COMMANDS:
+        assert f"  {name} " in result.output
+        for flag in ("-h", "--help"):
+            sub = CliRunner().invoke(cli, [name, flag])
+            assert sub.exit_code == 0, (name, sub.output)
+            assert sub.output.startswith(f"Usage: cli {name} ")
+    assert CliRunner().invoke(cli, ["nope"]).exit_code == 2
+
+
+def test_subcommands_are_the_existing_clis():
+    """Delegation, not a copy: plan runs the selector, deploy runs provision (exit codes included)."""
+    out = CliRunner().invoke(cli, ["plan", "--model", "meta-llama/Llama-2-13b-hf", "--json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["instance_type"].startswith("ml.")
+    out = CliRunner().invoke(cli, ["deploy", "--app", "/nonexistent/cdk.out", "--stack", "x"])
+    assert out.exit_code == 2 and "no cloud assembly at /nonexistent/cdk.out" in out.output
+
+
+def test_help_does_not_import_boto3_or_the_planner():
+    code = ("import sys, lmi_endpoints_cli as m; from click.testing import CliRunner; "
+            "CliRunner().invoke(m.cli, ['-h']); print(sorted(n for n in ('boto3', 'selector.resolve', 'aws_cdk') "
+            "if n in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "[]", done.stderr
+
+
+@installed
+def test_console_script_version_and_completion():
+    done = subprocess.run([str(SCRIPT), "--version"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout == f"lmi-endpoints {PYPROJECT['project']['version']}\n"
+    env = {**os.environ, "_LMI_ENDPOINTS_COMPLETE": "bash_complete", "COMP_WORDS": "lmi-endpoints de", "COMP_CWORD": "1"}
+    done = subprocess.run([str(SCRIPT)], env=env, capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["plain,deploy", "plain,destroy"]
+    env["_LMI_ENDPOINTS_COMPLETE"] = "zsh_source"
+    done = subprocess.run([str(SCRIPT)], env=env, capture_output=True, text=True, timeout=60)
+    assert "#compdef lmi-endpoints" in done.stdout
+    assert PYPROJECT["project"]["scripts"] == {"lmi-endpoints": "lmi_endpoints_cli:main"}
+
+
+@pytest.fixture(scope="module")
+def wheel_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A wheel built from a copy of the sources (the checkout stays clean), unpacked as pip would."""
+    work = tmp_path_factory.mktemp("wheel")
+    src = work / "src"
+    src.mkdir()
+    for name in SOURCES:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, src / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            shutil.copy2(source, src / name)
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                           "--disable-pip-version-check", "-q", "-w", str(work / "dist"), str(src)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    (wheel,) = (work / "dist").glob("lmi_endpoints-*.whl")
+    site = work / "site"
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(site)
+    return site
+
+
+def test_wheel_carries_templates_catalogs_and_the_entry_point(wheel_site: Path):
+    for relative in ("templates/vllm.properties.j2", "templates/_header.j2", "selector/data/images.json",
+                     "selector/data/instances.json", "selector/rules/tp_divides_heads.py", "stacks/_private/policy.py",
+                     "provision/cdk_cli.py", "lmi_endpoints_cli.py", "selector/py.typed", "stacks/py.typed"):
+        assert (wheel_site / relative).is_file(), relative
+    (info,) = wheel_site.glob("lmi_endpoints-*.dist-info")
+    assert "lmi-endpoints = lmi_endpoints_cli:main" in (info / "entry_points.txt").read_text()
+    assert not list(wheel_site.glob("tests")) and not list(wheel_site.glob("bench"))
+
+
+def test_consumer_app_synthesizes_from_the_wheel_outside_the_repository(wheel_site: Path, tmp_path: Path):
+    """examples/consumer_app, copied away from the checkout, imports selector/stacks from the unpacked wheel."""
+    app_dir = Path(shutil.copytree(ROOT / "examples" / "consumer_app", tmp_path / "consumer_app"))
+    out = tmp_path / "cdk.out"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CDK_"))}
+    env.update(PYTHONPATH=str(wheel_site), CDK_OUTDIR=str(out), JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20",
+               AWS_EC2_METADATA_DISABLED="true")
+    probe = ("import selector, stacks, templates, selector.render as r; "
+             "print(selector.__file__, templates.__file__, r.TEMPLATE_DIR)")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=app_dir, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert all(p.startswith(str(wheel_site)) for p in done.stdout.split()), done.stdout
+
+    done = subprocess.run([sys.executable, "app.py"], cwd=app_dir, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stderr == "", "no warnings on the example's synth"
+    template = json.loads((out / "chat-api.template.json").read_text())
+    kinds = sorted({r["Type"] for r in template["Resources"].values()})
+    assert {"AWS::SageMaker::Endpoint", "AWS::ApiGateway::Method", "AWS::CloudWatch::Alarm"} <= set(kinds)
+    (method,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::ApiGateway::Method"]
+    assert "endpoints/chat-mistral-7b/invocations" in json.dumps(method["Properties"]["Integration"]["Uri"])
+    manifest = json.loads((out / "manifest.json").read_text())
+    levels = {m["type"] for a in manifest["artifacts"].values() for ms in a.get("metadata", {}).values() for m in ms}
+    assert not levels & {"aws:cdk:warning", "aws:cdk:error"}, levels
+    assert lmi_endpoints_cli.package_version() == PYPROJECT["project"]["version"]
