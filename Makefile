@@ -48,7 +48,7 @@ $(ENV_READY): requirements.lock pyproject.toml $(UV)
 	@echo "==> [2/3] installing the locked Python environment ($$(grep -c '^[a-zA-Z].*==' requirements.lock) packages, requirements.lock)"
 	$(UV) pip install --python $(PY) --require-hashes --compile-bytecode -r requirements.lock
 	$(UV) pip install --python $(PY) --no-deps --no-build-isolation -e .
-	@touch $@
+	@touch $(VENV)/.runtime $@
 
 node_modules/.installed: package.json package-lock.json
 	@echo "==> [3/3] installing the pinned CDK CLI (npm ci, package-lock.json)"

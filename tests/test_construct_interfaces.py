@@ -46,15 +46,11 @@ def built() -> tuple[Template, LmiEndpoint]:
 
 def test_api_gateway_sagemaker_integration_invokes_the_endpoint(built):
     template, _ = built
-    template.has_resource_properties("AWS::ApiGateway::Method", {
-        "HttpMethod": "POST",
-        "Integration": {
-            "Type": "AWS",
-            "IntegrationHttpMethod": "POST",
-            "Uri": {"Fn::Join": ["", Match.array_with([Match.string_like_regexp(
-                f":runtime.sagemaker:path/endpoints/{NAME}/invocations$")])]},
-        },
-    })
+    (method,) = template.find_resources("AWS::ApiGateway::Method").values()
+    integration = method["Properties"]["Integration"]
+    assert method["Properties"]["HttpMethod"] == "POST"
+    assert (integration["Type"], integration["IntegrationHttpMethod"]) == ("AWS", "POST")
+    assert f':runtime.sagemaker:path/endpoints/{NAME}/invocations"' in json.dumps(integration["Uri"])
     # The integration's role was granted through LmiEndpoint.grant_invoke: the endpoint's ARN (its Ref), nothing else.
     (endpoint_id,) = template.find_resources("AWS::SageMaker::Endpoint")
     statements = [

@@ -106,8 +106,9 @@ def test_consumer_app_synthesizes_from_the_wheel_outside_the_repository(wheel_si
     app_dir = Path(shutil.copytree(ROOT / "examples" / "consumer_app", tmp_path / "consumer_app"))
     out = tmp_path / "cdk.out"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CDK_"))}
+    context = json.loads((app_dir / "cdk.json").read_text())["context"]  # what `cdk synth` there would pass
     env.update(PYTHONPATH=str(wheel_site), CDK_OUTDIR=str(out), JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20",
-               AWS_EC2_METADATA_DISABLED="true")
+               AWS_EC2_METADATA_DISABLED="true", CDK_CONTEXT_JSON=json.dumps(context))
     probe = ("import selector, stacks, templates, selector.render as r; "
              "print(selector.__file__, templates.__file__, r.TEMPLATE_DIR)")
     done = subprocess.run([sys.executable, "-c", probe], cwd=app_dir, env=env, capture_output=True, text=True, timeout=60)
@@ -126,3 +127,40 @@ def test_consumer_app_synthesizes_from_the_wheel_outside_the_repository(wheel_si
     levels = {m["type"] for a in manifest["artifacts"].values() for ms in a.get("metadata", {}).values() for m in ms}
     assert not levels & {"aws:cdk:warning", "aws:cdk:error"}, levels
     assert lmi_endpoints_cli.package_version() == PYPROJECT["project"]["version"]
+
+
+RECOMMENDED = ROOT / "node_modules" / "aws-cdk" / "lib" / "init-templates" / ".recommended-feature-flags.json"
+# The one recommended flag not taken: with it, Tags.of(stack) no longer tags the CloudFormation stack itself
+# (only its resources), and LmiEndpointStack tags through Tags.of; see docs/performance.md "CDK hygiene".
+NOT_TAKEN = {"@aws-cdk/core:explicitStackTags": False}
+
+
+@pytest.mark.skipif(not RECOMMENDED.exists(), reason="the pinned CDK CLI is not installed (`npm ci`)")
+@pytest.mark.parametrize("cdk_json,exceptions", [("cdk.json", NOT_TAKEN), ("examples/consumer_app/cdk.json", {})])
+def test_cdk_json_has_what_cdk_init_writes_and_no_v1_flag(cdk_json: str, exceptions: dict):
+    """`cdk init` of the pinned CLI writes its .recommended-feature-flags.json into cdk.json's context."""
+    context = json.loads((ROOT / cdk_json).read_text())["context"]
+    expected = {**json.loads(RECOMMENDED.read_text()), **exceptions}
+    assert {k: v for k, v in context.items() if k != "deployments"} == expected
+    assert "@aws-cdk/core:newStyleStackSynthesis" not in context  # v1 only; v2 always synthesizes that way
+
+
+def test_pipeline_example_synthesizes_without_warnings(tmp_path: Path):
+    """The shipped pipeline example (pipeline type V2, recommended flags): no warning or error annotation."""
+    import aws_cdk as cdk
+
+    from app import build_app
+
+    build_app(str(ROOT / "deployments" / "pipeline-example.yaml"), cdk.App(outdir=str(tmp_path))).synth()
+    found = []
+    for manifest in tmp_path.rglob("manifest.json"):
+        for artifact in json.loads(manifest.read_text())["artifacts"].values():
+            for path, entries in artifact.get("metadata", {}).items():
+                found += [(path, e["data"]) for e in entries if e["type"] in ("aws:cdk:warning", "aws:cdk:error")]
+    for metadata in tmp_path.rglob("*.metadata.json"):
+        for path, entries in json.loads(metadata.read_text()).items():
+            found += [(path, e["data"]) for e in entries if e["type"] in ("aws:cdk:warning", "aws:cdk:error")]
+    assert found == []
+    pipeline = json.loads((tmp_path / "lmi-pipeline.template.json").read_text())
+    (resource,) = [r for r in pipeline["Resources"].values() if r["Type"] == "AWS::CodePipeline::Pipeline"]
+    assert resource["Properties"]["PipelineType"] == "V2"
