@@ -37,12 +37,13 @@ class Aws:
                 "region and synthesize again."
             )
         # botocore reads AWS_DEFAULT_REGION only; the CDK CLI and the other SDKs also read AWS_REGION.
-        self.region = region or pinned_region or self.session.region_name or os.environ.get("AWS_REGION")
-        if not self.region:
+        chosen = region or pinned_region or self.session.region_name or os.environ.get("AWS_REGION")
+        if not chosen:
             raise UserError(
                 "no AWS region is configured and the stack is region-agnostic. Pass --region, or set "
                 "AWS_REGION / AWS_DEFAULT_REGION."
             )
+        self.region: str = chosen
         self._clients: dict[tuple[str, str], Any] = {}
 
     def _assumed(self, role_arn: str, region: str | None) -> boto3.Session:

@@ -12,11 +12,11 @@ import functools
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import click
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from provision.assembly import load_assembly

@@ -9,12 +9,14 @@ import importlib.resources
 import json
 from dataclasses import dataclass, fields
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from selector.versions import in_range, version_key
 
-# Package data (selector/data/*.json), found through importlib so an installed wheel reads its own copy.
-DATA_DIR = importlib.resources.files("selector") / "data"
+# Package data (selector/data/*.json), found through importlib so an installed wheel reads its own copy; a Path,
+# as files() gives for every installed (unzipped) package, so tools and tests can list the folder.
+DATA_DIR = Path(str(importlib.resources.files("selector") / "data"))
 GIB = 1024**3
 
 

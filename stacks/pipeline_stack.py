@@ -90,7 +90,9 @@ class PipelineStack(cdk.Stack):
             self.pipeline.add_stage(stage, pre=pre, post=verify)
         self.pipeline.build_pipeline()
         acknowledge_pipeline_findings(self, list(findings))
-        for support in cdk.Stage.of(self).node.children:  # cross-region replication stacks CDK Pipelines adds
+        stage_of_self = cdk.Stage.of(self)
+        assert stage_of_self is not None  # a Stack always lives in a Stage (the App at least)
+        for support in stage_of_self.node.children:  # cross-region replication stacks CDK Pipelines adds
             if isinstance(support, cdk.Stack) and support.node.id.startswith("cross-region-stack-"):
                 acknowledge_pipeline_findings(support, list(findings))
 

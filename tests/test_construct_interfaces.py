@@ -88,7 +88,7 @@ def test_it_is_an_iendpoint_resource(built):
 
 
 def test_props_object_and_keyword_arguments_build_the_same_template():
-    def build(use_props: bool) -> dict:
+    def build(use_props: bool) -> object:
         app = cdk.App()
         stack = cdk.Stack(app, "S")
         if use_props:
