@@ -114,12 +114,11 @@ def cli() -> None:
 @aws_options
 @handled
 def preflight(app: str, stack_name: str, region: str | None, profile: str | None) -> None:
+    from provision.deploy import print_report
     from provision.preflight import run_preflight
 
     stack = load_assembly(app).stack(stack_name)
     aws = Aws(region, profile, pinned_region=stack.region)
-    from provision.deploy import print_report
-
     if not print_report(console(), run_preflight(aws, stack)):
         raise OperationFailed()
 

@@ -84,14 +84,16 @@ def test_malformed_template_is_one_paragraph_exit_2(assembly_copy):
 
 
 class _Garbage(http.server.BaseHTTPRequestHandler):
-    """An 'AWS' that answers every call with an HTML page: 200 (unparseable) or 503 (an outage page)."""
+    """An 'AWS' that answers every call with an HTML page: 200 (unparseable), 503 (an outage page), or 200 with
+    well-formed XHTML (which botocore's XML parser accepts and then fails on with a KeyError of its own)."""
 
     status = 200
+    xhtml = False
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        body = b"<html><head><meta charset=utf-8><title>Oops</title></head><body><h1>Service Unavailable</h1>" \
-               + b"<p>" + b"x" * 5000 + b"</p></body></html>"
+        head = b"<html><head><title>Oops</title></head>" if self.xhtml else b"<html><head><meta charset=utf-8>"
+        body = head + b"<body><h1>Service Unavailable</h1><p>" + b"x" * 5000 + b"</p></body></html>"
         self.send_response(self.status)
         self.send_header("Content-Type", "text/html")
         self.send_header("Content-Length", str(len(body)))
@@ -102,9 +104,10 @@ class _Garbage(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(params=[200, 503])
+@pytest.fixture(params=[200, 503, "xhtml"])
 def html_aws(request, monkeypatch):
-    handler = type("Handler", (_Garbage,), {"status": request.param})
+    handler = type("Handler", (_Garbage,), {"status": 200 if request.param == "xhtml" else request.param,
+                                            "xhtml": request.param == "xhtml"})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -123,9 +126,12 @@ def test_html_answers_from_aws_are_one_short_paragraph_exit_1(html_aws, assembly
         assert result.exit_code == 1, result.output
         if html_aws == 200:  # botocore's ResponseParserError (a plain Exception, not a BotoCoreError)
             assert_one_paragraph(result.stderr, "AWS answered with a response that is not in the API's format")
-        else:
+        elif html_aws == 503:
             assert_one_paragraph(result.stderr, "")
             assert "failed: 503:" in result.stderr and "AWS had an internal problem; retry" in result.stderr
+        else:  # whatever botocore raises on a well-formed page, the last-resort handler keeps it to one paragraph
+            assert_one_paragraph(result.stderr, "")
+            assert "LMI_ENDPOINTS_DEBUG=1" in result.stderr or "not in the API's format" in result.stderr
         assert len(result.stderr) < 700, "the page itself is cut to a short excerpt"
 
 
