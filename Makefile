@@ -70,9 +70,9 @@ synth: $(ENV_READY) node_modules/.installed
 test: $(ENV_READY) node_modules/.installed
 	$(PY) -m pytest -rs $(PYTEST_ARGS)
 
+# Both run even when the first fails, so one run lists every finding.
 lint: $(ENV_READY)
-	$(PY) -m ruff check .
-	$(PY) -m mypy
+	@status=0; $(PY) -m ruff check . || status=1; $(PY) -m mypy || status=1; exit $$status
 
 # The image catalog (selector/data/images.json) must equal a fresh build from the pinned sagemaker-core.
 # sagemaker-core needs rich<15 and pulls pandas/scipy, so it gets a venv of its own.
