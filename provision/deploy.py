@@ -89,6 +89,7 @@ def deploy(app: Path, names: Sequence[str], all_stacks: bool, region: str | None
         raise UserError(f"--require-approval {options.require_approval}: use one of {', '.join(APPROVAL_LEVELS)}.")
     stacks = select(load_assembly(app), names, all_stacks)
     sessions = _sessions(stacks, region, profile)
+    cdk_cli.locate()  # no CDK CLI: say so before minutes of preflight, not after
     if options.preflight:
         passed = [print_report(out, run_preflight(sessions[s.stack_name], s)) for s in stacks]
         if not all(passed):

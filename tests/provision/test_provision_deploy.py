@@ -185,10 +185,10 @@ def test_no_cdk_cli_is_one_paragraph_exit_2(cloud, assembly, monkeypatch, tmp_pa
     monkeypatch.setattr(cdk_cli, "__file__", str(tmp_path / "provision" / "cdk_cli.py"))
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.chdir(tmp_path)
-    result = run("deploy", "--app", str(assembly), "--stack", UNEVEN, "--no-preflight")
+    result = run("deploy", "--app", str(assembly), "--stack", UNEVEN)
     assert result.exit_code == 2
     assert result.stderr.startswith("error: the AWS CDK CLI is not installed") and result.stderr.count("\n") == 1
-    assert "npm ci" in result.stderr
+    assert "npm ci" in result.stderr and "preflight" not in result.stdout, "checked before preflight"
 
     monkeypatch.setenv("LMI_ENDPOINTS_CDK_CLI", str(tmp_path / "missing-cdk"))
     result = run("deploy", "--app", str(assembly), "--stack", UNEVEN, "--no-preflight")
