@@ -1,5 +1,6 @@
 """The package as another project gets it: the `lmi-endpoints` command, and a wheel that carries its own
-templates and catalogs and serves a CDK app outside this repository (examples/consumer_app)."""
+templates and catalogs, installed into a fresh venv, serving a CDK app outside this repository
+(examples/consumer_app); plus the CDK hygiene of the shipped apps (feature flags, no synth warnings)."""
 from __future__ import annotations
 
 import json
@@ -68,9 +69,12 @@ def test_console_script_version_and_completion():
     assert PYPROJECT["project"]["scripts"] == {"lmi-endpoints": "lmi_endpoints_cli:main"}
 
 
+UV = Path(sys.executable).parent / "uv"
+
+
 @pytest.fixture(scope="module")
-def wheel_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A wheel built from a copy of the sources (the checkout stays clean), unpacked as pip would."""
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A wheel built from a copy of the sources (the checkout stays clean)."""
     work = tmp_path_factory.mktemp("wheel")
     src = work / "src"
     src.mkdir()
@@ -84,38 +88,62 @@ def wheel_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
                            "--disable-pip-version-check", "-q", "-w", str(work / "dist"), str(src)],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-    (wheel,) = (work / "dist").glob("lmi_endpoints-*.whl")
-    site = work / "site"
+    (built,) = (work / "dist").glob("lmi_endpoints-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def fresh_venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`pip install lmi-endpoints` into a new, empty venv: the wheel and its dependencies (at the locked versions,
+    from uv's cache that `make` filled: no network), nothing of this checkout on sys.path."""
+    if not UV.exists():
+        pytest.skip(f"{UV} missing: the locked installer comes with `make test`")
+    venv = tmp_path_factory.mktemp("venv") / "consumer"
+    for command in ([str(UV), "venv", "-q", "--python", sys.executable, str(venv)],
+                    [str(UV), "pip", "install", "-q", "--offline", "--python", str(venv / "bin" / "python"), str(wheel),
+                     "-c", str(ROOT / "requirements.lock")]):
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=venv.parent)
+        assert done.returncode == 0, done.stderr[-3000:]
+    return venv
+
+
+def test_wheel_carries_templates_catalogs_and_the_entry_point(wheel: Path):
     with zipfile.ZipFile(wheel) as archive:
-        archive.extractall(site)
-    return site
-
-
-def test_wheel_carries_templates_catalogs_and_the_entry_point(wheel_site: Path):
+        names = set(archive.namelist())
+        entry_points = next(archive.read(n).decode() for n in names if n.endswith(".dist-info/entry_points.txt"))
     for relative in ("templates/vllm.properties.j2", "templates/_header.j2", "selector/data/images.json",
                      "selector/data/instances.json", "selector/rules/tp_divides_heads.py", "stacks/_private/policy.py",
                      "provision/cdk_cli.py", "lmi_endpoints_cli.py", "selector/py.typed", "stacks/py.typed"):
-        assert (wheel_site / relative).is_file(), relative
-    (info,) = wheel_site.glob("lmi_endpoints-*.dist-info")
-    assert "lmi-endpoints = lmi_endpoints_cli:main" in (info / "entry_points.txt").read_text()
-    assert not list(wheel_site.glob("tests")) and not list(wheel_site.glob("bench"))
+        assert relative in names, relative
+    assert "lmi-endpoints = lmi_endpoints_cli:main" in entry_points
+    assert not [n for n in names if n.startswith(("tests/", "bench/", "examples/"))]
 
 
-def test_consumer_app_synthesizes_from_the_wheel_outside_the_repository(wheel_site: Path, tmp_path: Path):
-    """examples/consumer_app, copied away from the checkout, imports selector/stacks from the unpacked wheel."""
-    app_dir = Path(shutil.copytree(ROOT / "examples" / "consumer_app", tmp_path / "consumer_app"))
-    out = tmp_path / "cdk.out"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CDK_"))}
-    context = json.loads((app_dir / "cdk.json").read_text())["context"]  # what `cdk synth` there would pass
-    env.update(PYTHONPATH=str(wheel_site), CDK_OUTDIR=str(out), JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20",
-               AWS_EC2_METADATA_DISABLED="true", CDK_CONTEXT_JSON=json.dumps(context))
-    probe = ("import selector, stacks, templates, selector.render as r; "
-             "print(selector.__file__, templates.__file__, r.TEMPLATE_DIR)")
-    done = subprocess.run([sys.executable, "-c", probe], cwd=app_dir, env=env, capture_output=True, text=True, timeout=60)
+def test_fresh_venv_gets_a_working_command(fresh_venv: Path, tmp_path: Path):
+    command = fresh_venv / "bin" / "lmi-endpoints"
+    done = subprocess.run([str(command), "--version"], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.stdout == f"lmi-endpoints {PYPROJECT['project']['version']}\n", done.stderr
+    done = subprocess.run([str(command), "render", "--model", "google/flan-t5-xl"], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert all(p.startswith(str(wheel_site)) for p in done.stdout.split()), done.stdout
+    assert done.stdout.startswith("# serving.properties"), "templates are read from the installed package"
 
-    done = subprocess.run([sys.executable, "app.py"], cwd=app_dir, env=env, capture_output=True, text=True, timeout=300)
+
+def test_consumer_app_synthesizes_in_a_fresh_venv_outside_the_repository(fresh_venv: Path, tmp_path: Path):
+    """examples/consumer_app, copied away from the checkout, with the fresh venv's python: imports from the wheel."""
+    app_dir = Path(shutil.copytree(ROOT / "examples" / "consumer_app", tmp_path / "consumer_app"))
+    python = str(fresh_venv / "bin" / "python")
+    out = tmp_path / "cdk.out"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CDK_", "PYTHON"))}
+    context = json.loads((app_dir / "cdk.json").read_text())["context"]  # what `cdk synth` there would pass
+    env.update(CDK_OUTDIR=str(out), JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20",
+               AWS_EC2_METADATA_DISABLED="true", CDK_CONTEXT_JSON=json.dumps(context))
+    probe = "import selector, stacks, templates, selector.render as r; print(selector.__file__, stacks.__file__, r.TEMPLATE_DIR)"
+    done = subprocess.run([python, "-c", probe], cwd=app_dir, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert all(p.startswith(str(fresh_venv)) for p in done.stdout.split()), done.stdout
+
+    done = subprocess.run([python, "app.py"], cwd=app_dir, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stderr == "", "no warnings on the example's synth"
     template = json.loads((out / "chat-api.template.json").read_text())
