@@ -86,11 +86,13 @@ freshness: .venv-refresh/.ready
 	.venv-refresh/bin/python scripts/refresh_images.py --check
 	.venv-refresh/bin/python -m pytest -rs tests/test_images_catalog.py
 
-# Re-resolve the locks (needs the package index); commit the result. See README, "Setup".
+# Re-resolve the locks (needs the package index); commit the result. See README, "Setup". uv keeps every version
+# already in a lock that still satisfies pyproject.toml; LOCK_ARGS="--upgrade-package aws-cdk-lib" (or --upgrade) moves them.
+LOCK_ARGS ?=
 lock: $(UV)
-	$(UV) pip compile pyproject.toml --extra dev $(LOCK_FLAGS) --no-emit-package lmi-endpoints -o requirements.lock
-	$(UV) pip compile requirements-refresh.txt $(LOCK_FLAGS) -o requirements-refresh.lock
-	echo "uv==$$($(UV) --version | cut -d' ' -f2)" | $(UV) pip compile - $(LOCK_FLAGS) -o requirements-bootstrap.lock
+	$(UV) pip compile -q pyproject.toml --extra dev $(LOCK_FLAGS) $(LOCK_ARGS) --no-emit-package lmi-endpoints -o requirements.lock
+	$(UV) pip compile -q requirements-refresh.txt $(LOCK_FLAGS) $(LOCK_ARGS) -o requirements-refresh.lock
+	echo "uv==$$($(UV) --version | cut -d' ' -f2)" | $(UV) pip compile -q - $(LOCK_FLAGS) -o requirements-bootstrap.lock
 
 plan: $(ENV_READY)
 	@$(PY) -m selector plan --model $(MODEL)
