@@ -1,6 +1,7 @@
-"""boto3 side of the tool: check an account, deploy a synthesized stack, smoke-test it, refresh prices.
+"""The AWS side of the tool: what the CDK CLI lacks, around the CDK CLI.
 
-Works from a synthesized cloud assembly (`cdk.out`) with boto3 alone, so a laptop or CI job can ship a
-stack without the CDK CLI, and every step says exactly what is wrong with the account when it fails.
+`deploy` / `destroy` run the pinned CDK CLI on a synthesized cloud assembly (`cdk.out`); around them, boto3
+checks an account before a deploy (quotas, image in region, bootstrap version), smoke-tests an endpoint after
+it (verify), and refreshes instance prices. Every failure ends in one paragraph and an exit code.
 Never imports aws_cdk.
 """

@@ -1,54 +1,34 @@
-"""Read a synthesized CDK cloud assembly (`cdk.out`) the way the CDK CLI does, without aws_cdk.
+"""The stacks of a synthesized cloud assembly (`cdk.out`): names, regions, templates, bootstrap needs.
 
-manifest.json lists artifacts; a stack artifact names its template file, its environment
-(`aws://account/region`, `unknown-*` when environment-agnostic), its tags and, through its dependencies,
-the asset manifests (`<stack>.assets.json`) whose files must be in S3 before the stack is created.
-Nested assemblies (CDK stages, e.g. a pipeline) are searched too.
+Only what preflight and verify read before and after the CDK CLI deploys; publishing assets and creating
+stacks is the CLI's job. manifest.json lists artifacts; a stack artifact names its template file and its
+environment (`aws://account/region`, `unknown-*` when environment-agnostic). Nested assemblies (CDK
+stages, e.g. a pipeline) are searched too. A missing or malformed manifest is a UserError (exit 2).
 """
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from provision.errors import UserError
+from provision.errors import UserError, excerpt
 
 STACK_TYPE = "aws:cloudformation:stack"
-ASSETS_TYPE = "cdk:asset-manifest"
 NESTED_TYPE = "cdk:cloud-assembly"
+RESYNTH = "synthesize again (`make synth`, or `cdk synth` in your app)"
 
 
 @dataclass(frozen=True)
-class Destination:
-    bucket_name: str  # may hold ${AWS::AccountId} / ${AWS::Region} placeholders
-    object_key: str
-    region: str | None
-
-
-@dataclass(frozen=True)
-class FileAsset:
-    asset_id: str
-    display_name: str
-    source: Path
-    packaging: str
-    destinations: tuple[Destination, ...]
-
-
-@dataclass
 class StackArtifact:
     artifact_id: str
     stack_name: str
     display_name: str
-    directory: Path
     template_file: Path
     environment: str
-    tags: dict[str, str] = field(default_factory=dict)
-    termination_protection: bool = False
-    template_asset_url: str | None = None
     bootstrap_parameter: str | None = None
     bootstrap_version: int | None = None
-    asset_manifests: list[Path] = field(default_factory=list)
+    top_level: bool = True  # False inside a nested assembly (a CDK stage): `cdk deploy --all` skips those
 
     @property
     def account(self) -> str | None:
@@ -61,48 +41,17 @@ class StackArtifact:
         region = parts[1] if len(parts) > 1 else "unknown-region"
         return None if region.startswith("unknown-") else region
 
-    def template_bytes(self) -> bytes:
-        return self.template_file.read_bytes()
-
     def template(self) -> dict[str, Any]:
-        return json.loads(self.template_bytes())
-
-    def file_assets(self) -> list[FileAsset]:
-        assets = []
-        for manifest_path in self.asset_manifests:
-            manifest = _read_json(manifest_path)
-            if manifest.get("dockerImages"):
-                names = ", ".join(sorted(manifest["dockerImages"]))
-                raise UserError(
-                    f"stack {self.stack_name} has Docker image assets ({names}), which provision does not "
-                    "build or push. Deploy it with `npx cdk deploy` instead."
-                )
-            for asset_id, body in sorted(manifest.get("files", {}).items()):
-                source = body["source"]
-                if "executable" in source or "path" not in source:
-                    raise UserError(
-                        f"asset {asset_id} of stack {self.stack_name} is produced by a command, which provision "
-                        "does not run. Deploy it with `npx cdk deploy` instead."
-                    )
-                path = manifest_path.parent / source["path"]
-                packaging = source.get("packaging", "file")
-                if packaging != "file" or path.is_dir():
-                    raise UserError(
-                        f"asset {asset_id} of stack {self.stack_name} is a directory ({packaging} packaging); "
-                        "provision publishes file assets only. Deploy it with `npx cdk deploy` instead."
-                    )
-                destinations = tuple(
-                    Destination(d["bucketName"], d["objectKey"], d.get("region"))
-                    for _, d in sorted(body.get("destinations", {}).items())
-                )
-                assets.append(FileAsset(asset_id, body.get("displayName", asset_id), path, packaging, destinations))
-        return assets
+        document = _read_json(self.template_file)
+        if not isinstance(document.get("Resources", {}), dict):
+            raise UserError(f"{self.template_file}: field Resources is not an object; {RESYNTH}.")
+        return document
 
 
-@dataclass
+@dataclass(frozen=True)
 class CloudAssembly:
     directory: Path
-    stacks: list[StackArtifact]
+    stacks: tuple[StackArtifact, ...]
 
     def stack(self, name: str) -> StackArtifact:
         for stack in self.stacks:
@@ -111,17 +60,22 @@ class CloudAssembly:
         known = ", ".join(sorted(s.stack_name for s in self.stacks)) or "none"
         raise UserError(
             f"stack {name!r} is not in the cloud assembly {self.directory} (stacks there: {known}). "
-            "Check the name, or synthesize again with `make synth`."
+            f"Check the name, or {RESYNTH}."
         )
 
 
 def _read_json(path: Path) -> dict[str, Any]:
     try:
-        return json.loads(path.read_text())
+        document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise UserError(f"{path} does not exist; synthesize the app first (`make synth`).") from None
+        raise UserError(f"{path} does not exist; {RESYNTH}.") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserError(f"{path} cannot be read ({excerpt(str(error))}); {RESYNTH}.") from None
     except json.JSONDecodeError as error:
-        raise UserError(f"{path} is not valid JSON ({error}); synthesize again (`make synth`).") from None
+        raise UserError(f"{path} line {error.lineno}: not valid JSON ({error.msg}); {RESYNTH}.") from None
+    if not isinstance(document, dict):
+        raise UserError(f"{path}: the top level is {type(document).__name__}, not an object; {RESYNTH}.")
+    return document
 
 
 def load_assembly(directory: str | Path) -> CloudAssembly:
@@ -131,39 +85,46 @@ def load_assembly(directory: str | Path) -> CloudAssembly:
             f"no cloud assembly at {root} (manifest.json missing). Run `make synth` first, or pass "
             "--app pointing at the cdk.out directory."
         )
-    return CloudAssembly(root, _stacks(root))
+    return CloudAssembly(root, tuple(_stacks(root, depth=0)))
 
 
-def _stacks(root: Path) -> list[StackArtifact]:
-    manifest = _read_json(root / "manifest.json")
-    artifacts: dict[str, Any] = manifest.get("artifacts", {})
+def _field(path: Path, where: str, value: Any, kind: type, what: str) -> Any:
+    if not isinstance(value, kind):
+        raise UserError(
+            f"{path}: field {where} is {excerpt(repr(value), 80)}, expected {what}; {RESYNTH}."
+        )
+    return value
+
+
+def _stacks(root: Path, depth: int) -> list[StackArtifact]:
+    manifest_path = root / "manifest.json"
+    manifest = _read_json(manifest_path)
+    artifacts = _field(manifest_path, "artifacts", manifest.get("artifacts", {}), dict, "an object")
     stacks = []
     for artifact_id, artifact in artifacts.items():
+        where = f"artifacts.{artifact_id}"
+        _field(manifest_path, where, artifact, dict, "an object")
         kind = artifact.get("type")
-        props = artifact.get("properties", {})
-        if kind == NESTED_TYPE and props.get("directoryName"):
-            stacks.extend(_stacks(root / props["directoryName"]))
+        props = _field(manifest_path, f"{where}.properties", artifact.get("properties", {}), dict, "an object")
+        if kind == NESTED_TYPE and props.get("directoryName") and depth < 4:
+            nested = _field(manifest_path, f"{where}.properties.directoryName", props["directoryName"], str, "a string")
+            stacks.extend(_stacks(root / nested, depth + 1))
         if kind != STACK_TYPE:
             continue
-        asset_manifests = [
-            root / artifacts[dep]["properties"]["file"]
-            for dep in artifact.get("dependencies", [])
-            if artifacts.get(dep, {}).get("type") == ASSETS_TYPE
-        ]
+        template = _field(manifest_path, f"{where}.properties.templateFile", props.get("templateFile"), str, "a file name")
+        version = props.get("requiresBootstrapStackVersion")
         stacks.append(
             StackArtifact(
                 artifact_id=artifact_id,
-                stack_name=props.get("stackName", artifact_id),
-                display_name=artifact.get("displayName", artifact_id),
-                directory=root,
-                template_file=root / props["templateFile"],
-                environment=artifact.get("environment", "aws://unknown-account/unknown-region"),
-                tags=dict(props.get("tags", {})),
-                termination_protection=bool(props.get("terminationProtection", False)),
-                template_asset_url=props.get("stackTemplateAssetObjectUrl"),
+                stack_name=_field(manifest_path, f"{where}.properties.stackName", props.get("stackName", artifact_id),
+                                  str, "a string"),
+                display_name=str(artifact.get("displayName", artifact_id)),
+                template_file=root / template,
+                environment=_field(manifest_path, f"{where}.environment",
+                                   artifact.get("environment", "aws://unknown-account/unknown-region"), str, "aws://ACCOUNT/REGION"),
                 bootstrap_parameter=props.get("bootstrapStackVersionSsmParameter"),
-                bootstrap_version=props.get("requiresBootstrapStackVersion"),
-                asset_manifests=asset_manifests,
+                bootstrap_version=version if isinstance(version, int) else None,
+                top_level=depth == 0,
             )
         )
     return stacks

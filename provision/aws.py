@@ -15,19 +15,11 @@ from botocore.config import Config
 
 from provision.errors import UserError
 
-# Partition -> DNS suffix, for S3 template URLs (CloudFormation only accepts S3 URLs of its own partition).
-DNS_SUFFIX = {
-    "aws": "amazonaws.com",
-    "aws-cn": "amazonaws.com.cn",
-    "aws-us-gov": "amazonaws.com",
-    "aws-iso": "c2s.ic.gov",
-    "aws-iso-b": "sc2s.sgov.gov",
-    "aws-iso-f": "csp.hci.ic.gov",
-    "aws-iso-e": "cloud.adc-e.uk",
-    "aws-eusc": "amazonaws.eu",
-}
-
-_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, user_agent_extra="lmi-endpoints-provision")
+def _client_config() -> Config:
+    """Standard retries (throttling, 5xx); AWS_MAX_ATTEMPTS overrides the count, as for the AWS CLI."""
+    attempts = os.environ.get("AWS_MAX_ATTEMPTS", "")
+    return Config(retries={"mode": "standard", "max_attempts": int(attempts) if attempts.isdigit() else 5},
+                  user_agent_extra="lmi-endpoints-provision")
 
 
 class Aws:
@@ -45,17 +37,18 @@ class Aws:
                 "region and synthesize again."
             )
         # botocore reads AWS_DEFAULT_REGION only; the CDK CLI and the other SDKs also read AWS_REGION.
-        self.region = region or pinned_region or self.session.region_name or os.environ.get("AWS_REGION")
-        if not self.region:
+        chosen = region or pinned_region or self.session.region_name or os.environ.get("AWS_REGION")
+        if not chosen:
             raise UserError(
                 "no AWS region is configured and the stack is region-agnostic. Pass --region, or set "
                 "AWS_REGION / AWS_DEFAULT_REGION."
             )
+        self.region: str = chosen
         self._clients: dict[tuple[str, str], Any] = {}
 
     def _assumed(self, role_arn: str, region: str | None) -> boto3.Session:
         """A session with a role's temporary credentials: how a pipeline account verifies a stage account."""
-        sts = self.session.client("sts", region_name=region or self.session.region_name, config=_CLIENT_CONFIG)
+        sts = self.session.client("sts", region_name=region or self.session.region_name, config=_client_config())
         creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="lmi-endpoints-provision")["Credentials"]
         return boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
                              aws_session_token=creds["SessionToken"], region_name=region or self.session.region_name)
@@ -63,29 +56,9 @@ class Aws:
     def client(self, service: str, region: str | None = None) -> Any:
         key = (service, region or self.region)
         if key not in self._clients:
-            self._clients[key] = self.session.client(service, region_name=key[1], config=_CLIENT_CONFIG)
+            self._clients[key] = self.session.client(service, region_name=key[1], config=_client_config())
         return self._clients[key]
 
     @cached_property
     def account_id(self) -> str:
         return self.client("sts").get_caller_identity()["Account"]
-
-    @cached_property
-    def partition(self) -> str:
-        try:
-            return self.session.get_partition_for_region(self.region)
-        except Exception:  # unknown region names (local clouds) fall back to the commercial partition
-            return "aws"
-
-    @property
-    def url_suffix(self) -> str:
-        return DNS_SUFFIX.get(self.partition, "amazonaws.com")
-
-    def substitute(self, text: str, region: str | None = None) -> str:
-        """Resolve the `${AWS::...}` placeholders the CDK writes into asset and manifest fields."""
-        return (
-            text.replace("${AWS::AccountId}", self.account_id)
-            .replace("${AWS::Region}", region or self.region)
-            .replace("${AWS::Partition}", self.partition)
-            .replace("${AWS::URLSuffix}", self.url_suffix)
-        )

@@ -1,25 +1,29 @@
 """`python -m provision`: preflight, deploy, verify, destroy, prices.
 
-Exit codes: 0 success; 1 the operation ran and failed (problems found, deployment failed, endpoint not
-answering; details on stdout); 2 it could not run (credentials, permissions, unknown stack, missing
-cdk.out, not bootstrapped) - one paragraph `error: ...` on stderr, never a traceback.
+deploy and destroy run the pinned CDK CLI (`cdk deploy|destroy --app cdk.out STACK...`) with preflight
+before and verify after. Exit codes: 0 success; 1 the operation ran and failed (problems found, endpoint
+not answering, AWS failing; details on stdout); the CDK CLI's own code when it fails; 2 it could not run
+(credentials, permissions, unknown stack, missing or malformed cdk.out, no CDK CLI) - one paragraph
+`error: ...` on stderr, never a traceback.
 """
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import click
-from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from provision.assembly import load_assembly
 from provision.aws import Aws
+from provision.cdk_cli import echo_to
 from provision.errors import (
+    AWS_ERRORS,
     EXIT_FAILED,
     EXIT_USAGE,
     OperationFailed,
@@ -53,13 +57,20 @@ def handled(func: Callable[..., Any]) -> Callable[..., Any]:
             if str(error):
                 click.echo(f"error: {one_paragraph(str(error))}", err=True)
             sys.exit(EXIT_FAILED)
-        except (ClientError, BotoCoreError) as error:
+        except AWS_ERRORS as error:
             explained = explain_aws_error(error)
             if explained:
                 fail(str(explained), EXIT_USAGE)
             fail(describe_failure(error), EXIT_FAILED)
         except KeyboardInterrupt:
             fail("interrupted; a CloudFormation operation already started keeps running in AWS.", 130)
+        except click.exceptions.Exit:
+            raise
+        except Exception as error:  # noqa: BLE001 - last resort: still one paragraph, never a traceback
+            if os.environ.get("LMI_ENDPOINTS_DEBUG"):
+                raise
+            fail(f"unexpected {describe_failure(error)} (set LMI_ENDPOINTS_DEBUG=1 for the traceback; "
+                 "please report it with the command line)", EXIT_FAILED)
 
     return wrapper
 
@@ -70,9 +81,12 @@ def aws_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def wait_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    func = click.option("--poll-seconds", type=float, default=5.0, show_default=True, help="Seconds between status polls.")(func)
-    func = click.option("--timeout-minutes", type=float, default=180.0, show_default=True, help="Give up waiting after this long.")(func)
+def stack_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option("--all", "all_stacks", is_flag=True, help="Every top-level stack of the cloud assembly.")(func)
+    func = click.option("--stack", "stack_names", multiple=True,
+                        help="Stack name (repeatable), e.g. lmi-llama3-8b-uneven.")(func)
+    func = click.option("--app", default="cdk.out", show_default=True, type=click.Path(path_type=Path),
+                        help="Cloud assembly directory (cdk synth output).")(func)
     return func
 
 
@@ -86,7 +100,10 @@ def pinned_region(app: str, stack_name: str) -> str | None:
         return None
 
 
-@click.group(help=__doc__.split("\n\n")[0])
+CONTEXT = {"help_option_names": ["-h", "--help"]}
+
+
+@click.group(help=__doc__.split("\n\n")[0], context_settings=CONTEXT)
 def cli() -> None:
     pass
 
@@ -97,42 +114,34 @@ def cli() -> None:
 @aws_options
 @handled
 def preflight(app: str, stack_name: str, region: str | None, profile: str | None) -> None:
+    from provision.deploy import print_report
     from provision.preflight import run_preflight
 
     stack = load_assembly(app).stack(stack_name)
     aws = Aws(region, profile, pinned_region=stack.region)
-    report = run_preflight(aws, stack)
-    out = console()
-    out.print(f"[bold]preflight {escape(stack.stack_name)} in {report.region} (account {report.account})[/]")
-    for check, detail in report.passed:
-        out.print(f"  [green]ok[/]       {check:<10} {escape(detail)}")
-    for problem in report.problems:
-        out.print(f"  [red]problem[/]  {problem.check:<10} {escape(problem.message)}")
-    for note in report.notes:
-        out.print(f"  note     {escape(note)}")
-    if report.problems:
-        out.print(f"[bold red]{len(report.problems)} problem(s):[/]")
-        for number, problem in enumerate(report.problems, 1):
-            out.print(f"{number}. [{problem.check}] {problem.message}", markup=False)
-            out.print(f"   fix: {problem.fix}", markup=False)
+    if not print_report(console(), run_preflight(aws, stack)):
         raise OperationFailed()
-    out.print("[bold green]preflight passed[/]")
 
 
-@cli.command(help="Publish the stack's file assets and create or update it through a change set.")
-@click.option("--app", default="cdk.out", show_default=True, help="Cloud assembly directory (cdk synth output).")
-@click.option("--stack", "stack_name", required=True, help="Stack name, e.g. lmi-llama3-8b-uneven.")
+@cli.command(help="Preflight, then `cdk deploy` (the pinned CDK CLI), then verify each stack's endpoint.")
+@stack_options
+@click.option("--preflight/--no-preflight", "run_preflight", default=True, show_default=True,
+              help="Check quotas, image and bootstrap first; nothing is deployed when a check fails.")
+@click.option("--verify/--no-verify", "run_verify", default=True, show_default=True,
+              help="Send one small request to each deployed endpoint afterwards.")
+@click.option("--require-approval", default="never", show_default=True,
+              type=click.Choice(["never", "any-change", "broadening"]),
+              help="Passed to cdk deploy (review cdk.out/plan.md and `make diff` before deploying).")
 @aws_options
-@wait_options
 @handled
-def deploy(app: str, stack_name: str, region: str | None, profile: str | None, poll_seconds: float, timeout_minutes: float) -> None:
-    from provision.deploy import Options, deploy as run_deploy
+def deploy(app: Path, stack_names: tuple[str, ...], all_stacks: bool, run_preflight: bool, run_verify: bool,
+           require_approval: str, region: str | None, profile: str | None) -> None:
+    from provision.deploy import DeployOptions, deploy as run_deploy
 
-    stack = load_assembly(app).stack(stack_name)
-    aws = Aws(region, profile, pinned_region=stack.region)
-    out = console()
-    out.print(f"deploying {stack.stack_name} to {aws.region} (account {aws.account_id})")
-    run_deploy(aws, stack, out, Options(poll_seconds, timeout_minutes * 60))
+    options = DeployOptions(preflight=run_preflight, verify=run_verify, require_approval=require_approval)
+    code = run_deploy(app, stack_names, all_stacks, region, profile, options, console(), echo_to())
+    if code:
+        sys.exit(code)
 
 
 @cli.command(help="Check the stack's endpoint is InService and answers one small request.")
@@ -151,23 +160,24 @@ def verify(stack_name: str, app: str, prompt: str | None, max_new_tokens: int, r
     run_verify(aws, stack_name, console(), prompt or DEFAULT_PROMPT, max_new_tokens)
 
 
-@cli.command(help="Delete the stack (and its endpoint). Refuses without --yes.")
-@click.option("--stack", "stack_name", required=True, help="Deployed stack name.")
-@click.option("--yes", is_flag=True, help="Really delete it.")
-@click.option("--app", default="cdk.out", show_default=True, help="Cloud assembly, only to find a pinned region.")
+@cli.command(help="`cdk destroy` the stacks (and their endpoints); a stack already gone is fine. Needs --yes.")
+@stack_options
+@click.option("--yes", is_flag=True, help="Really delete them.")
 @aws_options
-@wait_options
 @handled
-def destroy(stack_name: str, yes: bool, app: str, region: str | None, profile: str | None, poll_seconds: float, timeout_minutes: float) -> None:
-    from provision.deploy import Options, destroy as run_destroy
+def destroy(app: Path, stack_names: tuple[str, ...], all_stacks: bool, yes: bool, region: str | None,
+            profile: str | None) -> None:
+    from provision.deploy import destroy as run_destroy
 
     if not yes:
+        what = "every stack of " + str(app) if all_stacks else "stack " + ", ".join(stack_names)
         raise UserError(
-            f"refusing to delete stack {stack_name} without --yes (it deletes the endpoint and stops its billing; "
+            f"refusing to delete {what} without --yes (it deletes the endpoint and stops its billing; "
             "the model artifacts stay in the bootstrap bucket). Re-run with --yes."
         )
-    aws = Aws(region, profile, pinned_region=None if region else pinned_region(app, stack_name))
-    run_destroy(aws, stack_name, console(), Options(poll_seconds, timeout_minutes * 60))
+    code = run_destroy(app, stack_names, all_stacks, region, profile, console(), echo_to())
+    if code:
+        sys.exit(code)
 
 
 @cli.command(help="Show instance prices; --refresh rewrites them from the AWS Price List API.")

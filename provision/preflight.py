@@ -1,8 +1,9 @@
 """Checks that catch, in seconds, what would otherwise fail 10-30 minutes into a deployment.
 
 A new account has a quota of 0 for most GPU endpoint instances, an LMI image is published in some
-regions only, and a CDK stack cannot be created before `cdk bootstrap`. Every problem is collected
-(not just the first) and comes with its fix.
+regions only, and a CDK stack cannot be created before `cdk bootstrap` (the bootstrap version the CDK CLI
+would only check after uploading the assets). Every problem is collected (not just the first) and comes
+with its fix.
 """
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from botocore.exceptions import ClientError
 
 from provision.assembly import StackArtifact
 from provision.aws import Aws
-from provision.errors import error_code, is_access_denied
-from provision.template import Context, EndpointFacts, endpoint_facts, resolve
+from provision.errors import error_code
+from provision.template import EndpointFacts, endpoint_facts, image_uri
 
 QUOTA_SERVICE = "sagemaker"
 IMAGE_URI = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.(?P<domain>[a-z0-9.-]+)/(?P<repo>[^:@]+)[:@](?P<tag>.+)$")
@@ -73,7 +74,7 @@ def check_images(report: Report, template: dict[str, Any], facts: EndpointFacts,
                 "region and synthesize again",
             )
             continue
-        uri = resolve(image.expression, template, Context(region=region))
+        uri = image_uri(image.expression, template, region)
         if not isinstance(uri, str):
             report.notes.append(f"{where}: URI is computed at deploy time; not checked")
             continue
@@ -156,22 +157,8 @@ def check_bootstrap(report: Report, aws: Aws, stack: StackArtifact) -> None:
             )
             return
         report.ok("bootstrap", f"{parameter} = {value} (needs >= {required})")
-    buckets = sorted({
-        (aws.substitute(d.bucket_name, d.region), d.region or aws.region) for a in stack.file_assets() for d in a.destinations
-    })
-    for bucket, region in buckets:
-        try:
-            aws.client("s3", region).head_bucket(Bucket=bucket)
-        except ClientError as error:
-            if is_access_denied(error) or error_code(error) in ("403", "Forbidden"):
-                report.fail("bootstrap", f"assets bucket {bucket} exists but these credentials cannot use it",
-                            "use credentials of the bootstrapped account, or grant s3:PutObject on the bucket")
-            elif error_code(error) in ("404", "NoSuchBucket", "NotFound"):
-                report.fail("bootstrap", f"assets bucket {bucket} does not exist", bootstrap_fix)
-            else:
-                raise
-        else:
-            report.ok("bootstrap", f"assets bucket {bucket} exists")
+    else:
+        report.notes.append("the stack names no bootstrap version parameter; bootstrap not checked")
 
 
 # --- quotas ------------------------------------------------------------------------------------------

@@ -1,8 +1,7 @@
 """What a synthesized template asks of the account: endpoint names, instances, image URIs.
 
-Only the few intrinsics CDK emits for these values are resolved (Ref to pseudo parameters, Fn::Join,
-Fn::FindInMap, Fn::Sub with pseudo parameters); anything else resolves to None and is reported as
-"not checkable" rather than guessed.
+Read by preflight before the CDK CLI deploys: what the stack will ask of the account (instances, the
+autoscaling ceiling, the image in the target region). Nothing here evaluates templates in general.
 """
 from __future__ import annotations
 
@@ -14,8 +13,6 @@ ENDPOINT = "AWS::SageMaker::Endpoint"
 ENDPOINT_CONFIG = "AWS::SageMaker::EndpointConfig"
 MODEL = "AWS::SageMaker::Model"
 SCALABLE_TARGET = "AWS::ApplicationAutoScaling::ScalableTarget"
-
-_SUB = re.compile(r"\$\{([^}]+)\}")
 
 
 @dataclass(frozen=True)
@@ -52,44 +49,28 @@ def resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
     return {k: v for k, v in template.get("Resources", {}).items() if v.get("Type") == kind}
 
 
-@dataclass(frozen=True)
-class Context:
-    region: str
-    account: str = "${AWS::AccountId}"
-    partition: str = "aws"
-    url_suffix: str = "amazonaws.com"
-
-    def pseudo(self, name: str) -> str | None:
-        return {
-            "AWS::Region": self.region,
-            "AWS::AccountId": self.account,
-            "AWS::Partition": self.partition,
-            "AWS::URLSuffix": self.url_suffix,
-        }.get(name)
-
-
-def resolve(value: Any, template: dict[str, Any], ctx: Context) -> Any:
-    """Evaluate the intrinsics CDK uses for names and URIs; None when something cannot be known offline."""
-    if isinstance(value, (str, int, float, bool)):
-        return value
-    if isinstance(value, list):
-        items = [resolve(v, template, ctx) for v in value]
-        return None if any(i is None for i in items) else items
-    if not isinstance(value, dict) or len(value) != 1:
+def image_uri(expression: Any, template: dict[str, Any], region: str) -> str | None:
+    """The image URI a container gets in `region`, for the two shapes the stacks write: a literal, or
+    Fn::Join of literals and one `Fn::FindInMap [Mapping, {Ref: AWS::Region}, key]` (the region's registry).
+    Anything else is None ("not checkable offline"), never a guess."""
+    if isinstance(expression, str):
+        return expression
+    if not (isinstance(expression, dict) and list(expression) == ["Fn::Join"]):
         return None
-    (fn, arg), = value.items()
-    if fn == "Ref":
-        return ctx.pseudo(arg)
-    if fn == "Fn::Join":
-        parts = resolve(arg[1], template, ctx)
-        return None if parts is None else str(arg[0]).join(str(p) for p in parts)
-    if fn == "Fn::FindInMap":
-        name, key1, key2 = (resolve(a, template, ctx) for a in arg)
-        return template.get("Mappings", {}).get(name, {}).get(key1, {}).get(key2)
-    if fn == "Fn::Sub" and isinstance(arg, str):
-        missing = [m for m in _SUB.findall(arg) if ctx.pseudo(m) is None]
-        return None if missing else _SUB.sub(lambda m: ctx.pseudo(m.group(1)) or "", arg)
-    return None
+    separator, parts = expression["Fn::Join"]
+    values = []
+    for part in parts:
+        if isinstance(part, str):
+            values.append(part)
+            continue
+        lookup = part.get("Fn::FindInMap") if isinstance(part, dict) else None
+        if not (isinstance(lookup, list) and len(lookup) == 3 and lookup[1] == {"Ref": "AWS::Region"}):
+            return None
+        value = template.get("Mappings", {}).get(lookup[0], {}).get(region, {}).get(lookup[2])
+        if not isinstance(value, str):
+            return None
+        values.append(value)
+    return str(separator).join(values)
 
 
 def region_mappings(value: Any) -> list[str]:
@@ -154,7 +135,3 @@ def _autoscaling_ceilings(template: dict[str, Any]) -> dict[str, int]:
         key = match.group(1) if match else "*"
         ceilings[key] = max(ceilings.get(key, 0), int(props["MaxCapacity"]))
     return ceilings
-
-
-def parameters_without_default(template: dict[str, Any]) -> list[str]:
-    return sorted(k for k, v in template.get("Parameters", {}).items() if "Default" not in v)

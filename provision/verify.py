@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from provision.aws import Aws
-from provision.deploy import describe_stack, stack_endpoint_names
+from provision.live import describe_stack, stack_endpoint_names
 from provision.errors import OperationFailed, UserError, describe_failure, explain_aws_error
 
 DEFAULT_PROMPT = "What is Amazon SageMaker? Answer in one sentence."

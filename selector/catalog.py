@@ -5,6 +5,7 @@ Loading is cached per process: `plan`, `resolve()` and a 50-stack synth read eac
 """
 from __future__ import annotations
 
+import importlib.resources
 import json
 from dataclasses import dataclass, fields
 from functools import lru_cache
@@ -13,12 +14,14 @@ from typing import Any
 
 from selector.versions import in_range, version_key
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+# Package data (selector/data/*.json), found through importlib so an installed wheel reads its own copy; a Path,
+# as files() gives for every installed (unzipped) package, so tools and tests can list the folder.
+DATA_DIR = Path(str(importlib.resources.files("selector") / "data"))
 GIB = 1024**3
 
 
 def read_data(name: str) -> dict[str, Any]:
-    return json.loads((DATA_DIR / name).read_text())
+    return json.loads((DATA_DIR / name).read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)

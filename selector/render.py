@@ -5,8 +5,8 @@ key under a comment header, so the same plan always gives the same bytes.
 """
 from __future__ import annotations
 
+import importlib.resources
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -14,7 +14,8 @@ import jinja2
 from selector.errors import SelectorError
 from selector.versions import at_least
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+# The `templates` package's own files (package data in a wheel, the folder in a checkout), via importlib.
+TEMPLATE_DIR = importlib.resources.files("templates")
 # Keys the plan decides in some backend or container version. A pass-through option may not set them even
 # where the chosen template leaves them out (e.g. option.rolling_batch on vLLM >= 0.35.0): that would change
 # memory or batching behind the plan's back. tests/test_render.py checks every template key is listed.
@@ -32,7 +33,7 @@ DEFAULT_QUANTIZE_KEY = "option.quantize"
 def environment() -> jinja2.Environment:
     """One template environment per process: a 50-stack synth compiles each template once."""
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+        loader=jinja2.PackageLoader("templates", "."),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,

@@ -2,18 +2,24 @@
 
 Usable inside anyone's stack. Children have fixed ids (Role, Model, EndpointConfig, Endpoint) and are exposed
 as escape hatches. Every setting comes from the plan; the props only say where and how to ship it.
+
+It is an aws-cdk-lib `aws_sagemaker.IEndpoint` (a jsii interface, declared with `@jsii.implements` on a
+`cdk.Resource`), so it goes wherever the CDK expects an endpoint: `aws_apigateway.SagemakerIntegration(endpoint)`,
+`endpoint.grant_invoke(role)`, `endpoint.metric_invocations()` for alarms and dashboards.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import aws_cdk as cdk
+import jsii
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk.interfaces import aws_sagemaker as sagemaker_refs
 from constructs import Construct
 
 from selector.catalog import load_catalog
@@ -62,13 +68,22 @@ class LmiEndpointProps:
     """Bake time of a blue/green update when rollback_alarms are set. Default: 10."""
 
 
-class LmiEndpoint(Construct):
-    def __init__(self, scope: Construct, construct_id: str, props: LmiEndpointProps) -> None:
-        super().__init__(scope, construct_id)
+@jsii.implements(sagemaker.IEndpoint)
+class LmiEndpoint(cdk.Resource):
+    """One planned LMI endpoint. Props as an `LmiEndpointProps` or as keyword arguments (the CDK style):
+    `LmiEndpoint(self, "Llama", plan=plan, endpoint_name="llama")`."""
+
+    def __init__(self, scope: Construct, construct_id: str, props: LmiEndpointProps | None = None,
+                 **kwargs: Any) -> None:
+        if props is None:
+            props = LmiEndpointProps(**kwargs)
+        elif kwargs:
+            raise TypeError(f"LmiEndpoint: pass props or keyword arguments, not both ({', '.join(sorted(kwargs))})")
+        super().__init__(scope, construct_id, physical_name=props.endpoint_name)
         _check(props)
         plan = props.plan
         self.plan = plan
-        self.endpoint_name = props.endpoint_name
+        self._endpoint_name = props.endpoint_name
         repository = load_catalog().images.repository
 
         self.role = iam.Role(
@@ -156,19 +171,68 @@ class LmiEndpoint(Construct):
             endpoint_name=props.endpoint_name,
             deployment_config=_deployment_config(props),
         )
-        self.endpoint_arn = self.endpoint.ref
+        self._endpoint_arn = self.endpoint.ref  # CloudFormation's Ref of AWS::SageMaker::Endpoint is its ARN
+
+    # --- aws_sagemaker.IEndpoint ------------------------------------------------------------------------
 
     @property
-    def variant_name(self) -> str:
-        return VARIANT_NAME
+    def endpoint_arn(self) -> str:
+        """The endpoint's ARN (a token until deploy time)."""
+        return self._endpoint_arn
+
+    @property
+    def endpoint_name(self) -> str:
+        """The endpoint's name: fixed by the props, so invokers and alarms can name it before deploy."""
+        return self._endpoint_name
+
+    @property
+    def endpoint_ref(self) -> sagemaker_refs.EndpointReference:
+        """The reference other CDK constructs take (aws_cdk.interfaces.aws_sagemaker.IEndpointRef)."""
+        return sagemaker_refs.EndpointReference(endpoint_arn=self._endpoint_arn)
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let `grantee` call this endpoint (including streaming responses), nothing else."""
         return iam.Grant.add_to_principal(
             grantee=grantee,
             actions=["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"],
-            resource_arns=[self.endpoint_arn],
+            resource_arns=[self._endpoint_arn],
         )
+
+    # --- metrics (the names aws-sagemaker-alpha's Endpoint uses; AWS/SageMaker, per endpoint and variant) ---
+
+    @property
+    def variant_name(self) -> str:
+        return VARIANT_NAME
+
+    def metric(self, metric_name: str, **props: Any) -> cloudwatch.Metric:
+        """Any AWS/SageMaker endpoint metric of this endpoint's variant; `props` are cloudwatch.MetricOptions."""
+        return cloudwatch.Metric(
+            namespace="AWS/SageMaker",
+            metric_name=metric_name,
+            dimensions_map={"EndpointName": self._endpoint_name, "VariantName": VARIANT_NAME},
+            **props,
+        )
+
+    def metric_invocations(self, **props: Any) -> cloudwatch.Metric:
+        """Requests sent to the endpoint (sum over 5 minutes by default)."""
+        return self.metric("Invocations", **{"statistic": "Sum", **props})
+
+    def metric_invocation4xx_errors(self, **props: Any) -> cloudwatch.Metric:
+        return self.metric("Invocation4XXErrors", **{"statistic": "Sum", **props})
+
+    def metric_invocation5xx_errors(self, **props: Any) -> cloudwatch.Metric:
+        return self.metric("Invocation5XXErrors", **{"statistic": "Sum", **props})
+
+    def metric_model_latency(self, **props: Any) -> cloudwatch.Metric:
+        """Time the model container took to answer, in microseconds (p90 by default)."""
+        return self.metric("ModelLatency", **{"statistic": "p90", **props})
+
+    def metric_overhead_latency(self, **props: Any) -> cloudwatch.Metric:
+        return self.metric("OverheadLatency", **{"statistic": "p90", **props})
+
+    def metric_invocations_per_instance(self, **props: Any) -> cloudwatch.Metric:
+        """What target-tracking autoscaling (SageMakerVariantInvocationsPerInstance) follows."""
+        return self.metric("InvocationsPerInstance", **{"statistic": "Sum", **props})
 
 
 def _deployment_config(props: LmiEndpointProps):

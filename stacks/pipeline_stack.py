@@ -15,6 +15,7 @@ from pathlib import Path
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_codecommit as codecommit
+from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import pipelines
 from constructs import Construct
 
@@ -57,6 +58,9 @@ class PipelineStack(cdk.Stack):
         self.pipeline = pipelines.CodePipeline(
             self, "Pipeline",
             pipeline_name="lmi-endpoints",
+            # V2 (what CDK recommends, and what the defaultPipelineTypeToV2 flag in cdk.json selects): pay per
+            # action-minute instead of per pipeline-month, and no "V1 pipeline type is implicitly selected" warning.
+            pipeline_type=codepipeline.PipelineType.V2,
             cross_account_keys=True,
             enable_key_rotation=True,
             synth=pipelines.ShellStep(
@@ -76,7 +80,7 @@ class PipelineStack(cdk.Stack):
             verify = [
                 pipelines.CodeBuildStep(
                     f"Verify-{name}",
-                    install_commands=["pip install -r requirements.txt"],
+                    install_commands=["pip install --require-hashes -r requirements.lock"],
                     commands=[f"python -m provision verify --stack {stack_name(name)} --region {stage_config.region} "
                               f"--role-arn {verify_role}"],
                     role_policy_statements=[iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[verify_role])],
@@ -86,7 +90,9 @@ class PipelineStack(cdk.Stack):
             self.pipeline.add_stage(stage, pre=pre, post=verify)
         self.pipeline.build_pipeline()
         acknowledge_pipeline_findings(self, list(findings))
-        for support in cdk.Stage.of(self).node.children:  # cross-region replication stacks CDK Pipelines adds
+        stage_of_self = cdk.Stage.of(self)
+        assert stage_of_self is not None  # a Stack always lives in a Stage (the App at least)
+        for support in stage_of_self.node.children:  # cross-region replication stacks CDK Pipelines adds
             if isinstance(support, cdk.Stack) and support.node.id.startswith("cross-region-stack-"):
                 acknowledge_pipeline_findings(support, list(findings))
 

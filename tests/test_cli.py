@@ -1,4 +1,7 @@
-"""`python -m selector` as users run it: JSON contract, human output, exit code 2 with one paragraph."""
+"""`python -m selector` as users run it: JSON contract, human output, exit code 2 with one paragraph.
+
+Output checks run the click command in-process (`cli`, ~50 ms each); the exit-code contract runs the real
+`python -m selector` entry point in a subprocess (no test runner between it and the traceback it must not print)."""
 from __future__ import annotations
 
 import json
@@ -14,8 +17,18 @@ def run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([*PY, *args], capture_output=True, text=True, timeout=60)
 
 
+def cli(*args: str) -> subprocess.CompletedProcess:
+    """The same command in-process, returned in subprocess.run's shape."""
+    from click.testing import CliRunner
+
+    from selector.cli import main
+
+    result = CliRunner().invoke(main, list(args), prog_name="python -m selector")
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
+
+
 def test_plan_json():
-    out = run("plan", "--model", "meta-llama/Llama-2-13b-hf", "--json")
+    out = cli("plan", "--model", "meta-llama/Llama-2-13b-hf", "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["backend"] == "vllm" and data["instance_type"] == "ml.g5.12xlarge"
@@ -23,7 +36,7 @@ def test_plan_json():
 
 
 def test_plan_human_output_has_table_bar_and_reasons():
-    out = run("plan", "--model", "meta-llama/Llama-2-70b-hf", "--families", "g5,p4d,p4de")
+    out = cli("plan", "--model", "meta-llama/Llama-2-70b-hf", "--families", "g5,p4d,p4de")
     assert out.returncode == 0, out.stderr
     for fragment in ("ml.g5.48xlarge", "memory per device", "weights", "Why", "Rejected"):
         assert fragment in out.stdout
@@ -46,7 +59,7 @@ def test_errors_exit_2_with_one_paragraph(args, fragment):
 
 
 def test_render_prints_serving_properties():
-    out = run("render", "--model", "google/flan-t5-xl", "--traffic", "even", "--max-input-tokens", "256",
+    out = cli("render", "--model", "google/flan-t5-xl", "--traffic", "even", "--max-input-tokens", "256",
               "--max-output-tokens", "128")
     assert out.returncode == 0
     assert "option.rolling_batch=trtllm" in out.stdout and out.stdout.startswith("# serving.properties")
@@ -55,12 +68,12 @@ def test_render_prints_serving_properties():
 @pytest.mark.parametrize("what,fragment", [("models", "meta-llama/Llama-2-70b-hf"), ("instances", "ml.inf2.48xlarge"),
                                            ("backends", "0.38.0-lmi29.0.0-cu130")])
 def test_catalog_listing(what, fragment):
-    out = run("catalog", what)
+    out = cli("catalog", what)
     assert out.returncode == 0 and fragment in out.stdout
 
 
 def test_rules_listing_comes_from_rule_files():
-    out = run("rules")
+    out = cli("rules")
     assert out.returncode == 0
     assert out.stdout.splitlines()[0].startswith(" 1. architecture_supported:")
 

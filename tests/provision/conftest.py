@@ -1,15 +1,13 @@
 """Fixtures for the provision tests: one synthesized cloud assembly and one moto server per session.
 
-The app is synthesized once (`python app.py` with CDK_OUTDIR, ~8 s) and every test deploys from that
-directory (or a copy it edits), so the tests exercise the real templates of deployments/default.yaml.
+The app is synthesized once per session (in-process, sharing the jsii runtime with the other tests) and every
+test deploys from that directory (or a copy it edits), so the tests exercise the real templates of
+deployments/default.yaml.
 The moto server runs in this process, which is what lets moto_cloud.moto_fixes() patch it.
 """
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,16 +26,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """cdk.out of deployments/default.yaml, synthesized once into a temp dir (never the repo's cdk.out)."""
+    """cdk.out of deployments/default.yaml, synthesized once into a temp dir (never the repo's cdk.out), in this
+    process: app.py's own build_app, with the cdk.json context tests/conftest.py exports (as `cdk synth` would)."""
+    import aws_cdk as cdk
+
+    from app import build_app
+
     out = tmp_path_factory.mktemp("cdk.out")
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
-        "CDK_OUTDIR": str(out),
-        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
-    done = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, f"synth failed:\n{done.stderr[-3000:]}"
+    build_app(str(ROOT / "deployments" / "default.yaml"), cdk.App(outdir=str(out))).synth()
     assert (out / "manifest.json").is_file()
     return out
 
@@ -50,7 +46,7 @@ def assembly_copy(assembly: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[MotoCloud]:
-    server = MotoCloud("127.0.0.1")
+    server = MotoCloud("localhost")  # the CDK CLI's path-style template URLs resolve in moto for this name only
     yield server
     server.stop()
 

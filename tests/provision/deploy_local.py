@@ -1,9 +1,11 @@
-"""The laptop workflow against a local moto cloud: `cdk deploy --all`, check, verify, `cdk destroy --all`.
+"""The laptop workflow against a local moto cloud: `provision deploy --all` (the real CDK CLI, then verify),
+check, `provision destroy --all`.
 
 Used by `make deploy-local` and by test_provision_cdk_cli.py, so the test exercises exactly what a
 developer runs. Starts a (patched, see moto_cloud.py) moto server on `localhost` - the CDK CLI builds
 path-style template URLs that moto's CloudFormation resolves only for that host name - seeds it as a
-CDK-bootstrapped account, and drives the real CDK CLI from node_modules.
+CDK-bootstrapped account, and runs `python -m provision`, which drives the pinned CDK CLI from
+node_modules. Preflight is skipped: moto has no Service Quotas API (test_provision_preflight.py covers it).
 
     python tests/provision/deploy_local.py [--app cdk.out] [--keep]
 
@@ -19,7 +21,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -27,11 +29,8 @@ sys.path[:0] = [str(p) for p in (ROOT, HERE) if str(p) not in sys.path]
 
 from moto_cloud import MotoCloud, moto_fixes  # noqa: E402
 
-from provision.assembly import load_assembly  # noqa: E402
-from provision.template import endpoint_facts  # noqa: E402
-
 DEFAULT_REGION = "us-east-1"
-CDK = ["npx", "--no-install", "cdk"]
+PROVISION = [sys.executable, "-m", "provision"]
 CANNED_ANSWER = [{"generated_text": " Amazon SageMaker is a managed machine learning service."}]
 
 
@@ -64,17 +63,28 @@ def run_command(command: list[str], env: dict[str, str], log: Callable[[str], No
 
 
 def expected_endpoints(app: Path) -> dict[str, tuple[str, list[str], list[tuple[str, str]]]]:
-    """stack -> (region, endpoint names, [(bucket, key) of its model assets]) from the cloud assembly."""
+    """stack -> (region, endpoint names, [(bucket, key) of its model assets]), read from the cloud assembly's
+    manifest, templates and asset manifests (what `cdk deploy` must have put in the local cloud)."""
+    manifest = json.loads((app / "manifest.json").read_text())
     expected = {}
-    for stack in load_assembly(app).stacks:
-        region = stack.region or DEFAULT_REGION
+    for artifact in manifest["artifacts"].values():
+        if artifact["type"] != "aws:cloudformation:stack":
+            continue
+        props = artifact["properties"]
+        region = artifact["environment"].split("/")[-1]
+        region = DEFAULT_REGION if region.startswith("unknown-") else region
+        template = json.loads((app / props["templateFile"]).read_text())
+        names = [r["Properties"]["EndpointName"] for r in template["Resources"].values()
+                 if r["Type"] == "AWS::SageMaker::Endpoint"]
+        assets = json.loads((app / props["templateFile"].replace(".template.json", ".assets.json")).read_text())
         objects = [
-            (d.bucket_name.replace("${AWS::AccountId}", "123456789012").replace("${AWS::Region}", d.region or region), d.object_key)
-            for asset in stack.file_assets()
-            if asset.source != stack.template_file
-            for d in asset.destinations
+            (d["bucketName"].replace("${AWS::AccountId}", "123456789012").replace("${AWS::Region}", d.get("region", region)),
+             d["objectKey"])
+            for asset in assets.get("files", {}).values()
+            if asset["source"]["path"] != props["templateFile"]
+            for d in asset["destinations"].values()
         ]
-        expected[stack.stack_name] = (region, endpoint_facts(stack.template()).endpoint_names, objects)
+        expected[props.get("stackName", artifact["displayName"])] = (region, names, objects)
     return expected
 
 
@@ -110,18 +120,15 @@ def deploy_local(app: Path, keep: bool = False, log: Callable[[str], None] = pri
             env = cli_env(cloud)
             log(f"local cloud {cloud.url}, bootstrapped in {', '.join(regions)}")
 
+            for region in regions:  # one canned model answer per endpoint for the verify step
+                count = sum(len(names) for r, names, _ in expected.values() if r == region)
+                cloud.answer_invocations(CANNED_ANSWER, region, times=count)
             started = time.monotonic()
-            deploy_output = run_command(
-                [*CDK, "deploy", "--all", "--require-approval", "never", "--no-notices", "--app", str(app)], env, log
-            )
-            timings["cdk deploy"] = time.monotonic() - started
+            deploy_output = run_command([*PROVISION, "deploy", "--all", "--no-preflight", "--app", str(app)], env, log)
+            timings["provision deploy"] = time.monotonic() - started
             check_deployed(cloud, expected, log)
-
             stack = next(s for s, (region, names, _) in sorted(expected.items()) if names and region == DEFAULT_REGION)
-            cloud.answer_invocations(CANNED_ANSWER, DEFAULT_REGION)
-            verify_output = run_command(
-                [sys.executable, "-m", "provision", "verify", "--stack", stack, "--app", str(app)], env, log, timeout=120
-            )
+            verify_output = deploy_output[deploy_output.index("\nendpoint ") + 1:]
             log(verify_output.rstrip())
 
             if keep:
@@ -136,8 +143,8 @@ def deploy_local(app: Path, keep: bool = False, log: Callable[[str], None] = pri
                     pass
 
             started = time.monotonic()
-            destroy_output = run_command([*CDK, "destroy", "--all", "--force", "--no-notices", "--app", str(app)], env, log)
-            timings["cdk destroy"] = time.monotonic() - started
+            destroy_output = run_command([*PROVISION, "destroy", "--all", "--yes", "--app", str(app)], env, log)
+            timings["provision destroy"] = time.monotonic() - started
             left = {region: cloud.endpoints(region) for region in regions if cloud.endpoints(region)}
             if left:
                 raise LocalDeployError(f"endpoints left after cdk destroy: {json.dumps(left)}")

@@ -123,11 +123,12 @@ def moto_fixes() -> Iterator[None]:
                     policy.detach_from(owner)
         iam.delete_policy(policy.arn)
 
-    sm_models.FakeEndpointConfig.validate_instance_type = validate_instance_type
-    iam_models.ManagedPolicy.delete_from_cloudformation_json = classmethod(delete_managed_policy)
-    sm_models.FakeEndpoint.cloudformation_name_type = staticmethod(lambda: "EndpointName")
-    parsing.ResourceMap.build_resource_diff = build_resource_diff
-    cfn_models.ChangeSet.apply = apply_with_outputs
+    # Monkeypatching moto is this module's job: mypy's method-assign check does not apply.
+    sm_models.FakeEndpointConfig.validate_instance_type = validate_instance_type  # type: ignore[method-assign]
+    iam_models.ManagedPolicy.delete_from_cloudformation_json = classmethod(delete_managed_policy)  # type: ignore[method-assign,assignment]
+    sm_models.FakeEndpoint.cloudformation_name_type = staticmethod(lambda: "EndpointName")  # type: ignore[method-assign]
+    parsing.ResourceMap.build_resource_diff = build_resource_diff  # type: ignore[method-assign]
+    cfn_models.ChangeSet.apply = apply_with_outputs  # type: ignore[method-assign]
     try:
         yield
     finally:

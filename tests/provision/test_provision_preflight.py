@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from provision_testkit import FAST, run, stubbed_client, use_clients
+from provision_testkit import create_stack, run, stubbed_client, use_clients
 from provision.assembly import load_assembly
 from provision.preflight import Report, check_images, check_quotas, find_quota
 from provision.template import endpoint_facts
@@ -104,7 +104,7 @@ def test_quota_counts_instances_other_endpoints_already_run(cloud, assembly, mon
     if not same:
         pytest.skip(f"no other default deployment runs on {kind}")
     other = same[0]
-    assert run("deploy", "--app", str(assembly), "--stack", other, *FAST).exit_code == 0
+    create_stack(cloud, assembly, other)
     use_clients(monkeypatch, service_quotas=quotas_client([quota(kind, 4)]))
     result = run("preflight", "--app", str(assembly), "--stack", UNEVEN)
     assert result.exit_code == 1, result.output
@@ -174,13 +174,12 @@ def test_image_tag_not_published_in_the_region_is_a_problem():
 
 
 def test_preflight_of_the_pinned_region_stack(cloud, assembly, monkeypatch):
-    """No --region: the stack's us-west-2 pin decides where bootstrap, bucket, image and quota are checked."""
+    """No --region: the stack's us-west-2 pin decides where bootstrap, image and quota are checked."""
     kind = instance_type(assembly, PINNED)
     use_clients(monkeypatch, service_quotas=quotas_client([quota(kind, 2)]))
     result = run("preflight", "--app", str(assembly), "--stack", PINNED)
     assert result.exit_code == 0, result.output
     assert "in us-west-2" in result.stdout
-    assert "assets bucket cdk-hnb659fds-assets-123456789012-us-west-2 exists" in result.stdout
     assert "763104351884.dkr.ecr.us-west-2.amazonaws.com/djl-inference:" in result.stdout
     assert f"{kind} for endpoint usage: quota 2, this stack needs 1" in result.stdout
     assert "blue/green updates run the old and new fleets side by side" in result.stdout

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from provision_testkit import FAST, run, stubbed_client, use_clients
+from provision_testkit import create_stack, run, stubbed_client, use_clients
 from provision.aws import Aws
 from provision.verify import endpoint_names, shape_of
 
@@ -12,7 +12,7 @@ STACK = "lmi-mistral-7b-cost"
 
 @pytest.fixture
 def deployed(cloud, assembly):
-    assert run("deploy", "--app", str(assembly), "--stack", STACK, *FAST).exit_code == 0
+    create_stack(cloud, assembly, STACK)
     return cloud
 
 
