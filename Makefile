@@ -25,6 +25,7 @@ LOCK_FLAGS := --generate-hashes --python-version 3.11 --python-platform x86_64-u
 
 help:
 	@echo "make synth   - synthesize $(DEPLOYMENTS) to cdk.out/ (no AWS account needed)"
+	@echo "               BASE=path/to/base/plan.json opens cdk.out/plan.md with what changed against it"
 	@echo "make test    - run the whole test suite"
 	@echo "make lint    - ruff + mypy over the whole tree"
 	@echo "make freshness - image catalog vs the pinned sagemaker-core (own venv, .venv-refresh)"
@@ -63,7 +64,7 @@ validate: $(ENV_READY)
 synth: $(ENV_READY) node_modules/.installed
 	@rm -rf cdk.out
 	@$(PY) -m selector validate $(DEPLOYMENTS) --quiet
-	$(CDK) synth --quiet -c deployments=$(DEPLOYMENTS)
+	$(CDK) synth --quiet -c deployments=$(DEPLOYMENTS) $(if $(BASE),-c base_plan=$(BASE) -c base_label=$(BASE),)
 	@echo "Synthesized $(DEPLOYMENTS) to cdk.out/ (review: cdk.out/plan.md)"
 
 # -rs prints the reason of every skipped test.
