@@ -1,7 +1,7 @@
 """`python -m selector`: plan, render, validate, catalog, rules, schema.
 
 Bad input exits 2 with one paragraph on stderr and no traceback; --json prints the plan contract of
-DESIGN.md ("Contracts").
+README.md ("Planning one model").
 """
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Order feasible candidates (seed guide factors 2 and 3: traffic pattern, then cost).
+"""Order feasible candidates (factors 2 and 3 of LMI's backend-selection guide: traffic pattern, then cost;
+https://github.com/deepjavalibrary/djl-serving/blob/d21927c4a692335fba62a87cc430a5fc00c5f790/serving/docs/lmi/deployment_guide/backend-selection.md).
 
 balanced: current backends before deprecated ones, then the traffic pattern's backend order, GPU before
           Inf2, then the cheapest instance; full precision before quantized; more TP before less.

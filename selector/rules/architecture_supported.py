@@ -1,4 +1,9 @@
-"""The backend's container runs the model's HF architecture (seed guide factor 1; lmi-facts 1.2-1.8)."""
+"""The backend's container runs the model's HF architecture.
+
+The first factor of LMI's backend-selection guide
+(https://github.com/deepjavalibrary/djl-serving/blob/d21927c4a692335fba62a87cc430a5fc00c5f790/serving/docs/lmi/deployment_guide/backend-selection.md);
+the per-version lists live in selector/data/backends.json with their sources.
+"""
 from __future__ import annotations
 
 from selector.catalog import Catalog, supports_architecture

@@ -1,4 +1,8 @@
-"""The backend's LMI image at that container version is published in the request's region (lmi-facts 2.4)."""
+"""The backend's LMI image at that container version is published in the request's region.
+
+Regions come from selector/data/images.json, generated from sagemaker-core's image_uri_config by
+scripts/refresh_images.py.
+"""
 from __future__ import annotations
 
 from selector.rules.base import Candidate, Context, Rejection

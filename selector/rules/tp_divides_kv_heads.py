@@ -1,7 +1,8 @@
 """TP degree divides the KV heads, or is a multiple of them (then each device keeps a replica).
 
-This is the condition vLLM and TensorRT-LLM check for GQA/MQA models; DESIGN.md states it as "TP divides
-KV heads", which would wrongly forbid sharding multi-query models such as StarCoder.
+This is the condition vLLM checks for GQA/MQA models (LlamaAttention: KV heads divisible by TP, or TP divisible
+by the KV heads, which are then replicated; https://github.com/vllm-project/vllm/blob/v0.6.3/vllm/model_executor/models/llama.py);
+"TP divides the KV heads" alone would wrongly forbid sharding multi-query models such as StarCoder.
 """
 from __future__ import annotations
 
