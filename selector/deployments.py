@@ -579,6 +579,9 @@ class Pipeline(Strict):
         description="CodeConnections (CodeStar) connection to GitHub, GitLab or Bitbucket, for an `owner/name` "
                     "repository. Default: none (`repository` is a CodeCommit name).")
     stages: list[PipelineStage] = Field(..., min_length=1, max_length=50,
+                                        examples=[[{"name": "staging", "account": "444455556666", "region": "us-west-2"},
+                                                   {"name": "production", "account": "777788889999",
+                                                    "region": "eu-west-1", "production": True}]],
                                         description="Environments deployed in order (1 to 50), each verified before "
                                                     "the next; names and account/region pairs unique.")
 
@@ -640,9 +643,13 @@ class DeploymentsFile(Strict):
         description="Keys merged (shallowly) under every entry of `deployments`: an entry's own value replaces the "
                     "default whole. Any deployment key but `name` and `model`. Default: none.")
     deployments: list[Deployment] = Field(..., min_length=1,
+                                          examples=[[{"name": "chat", "model": "meta-llama/Meta-Llama-3-8B"}]],
                                           description="The endpoints to plan and build, each with at least `name` and "
                                                       "`model`.")
-    pipeline: Pipeline | None = Field(None, description="CDK Pipelines delivery of every endpoint to each stage. "
+    pipeline: Pipeline | None = Field(None, examples=[{
+        "account": "111122223333", "region": "us-east-1", "repository": "example-org/llm-endpoints",
+        "connection_arn": "arn:aws:codeconnections:us-east-1:111122223333:connection/0123abcd-0123-4567-89ab-0123456789ab",
+        "stages": [{"name": "staging", "account": "444455556666", "region": "us-west-2"}]}], description="CDK Pipelines delivery of every endpoint to each stage. "
                                                         "Default: none (deploy with `cdk deploy`).")
     _marks: Any = PrivateAttr(default=None)  # input_boundary.Marks of the file it was read from, for error lines
 

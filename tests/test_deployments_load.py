@@ -117,3 +117,12 @@ def test_an_unmeetable_slo_is_refused_with_the_best_estimate(tmp_path: Path) -> 
     _, problems = check_file(_write(tmp_path, HEAD + "    slo: {time_per_output_token_ms: 0.001}\n"))
     assert len(problems) == 1 and problems[0].line == 4 and problems[0].field.startswith("deployments[chat].slo")
     assert "best estimate" in problems[0].problem
+
+
+def test_a_mistake_in_defaults_is_named_once_where_it_is_written(tmp_path: Path) -> None:
+    entry = "  - name: {0}\n    model: meta-llama/Meta-Llama-3-8B\n"
+    path = _write(tmp_path, "defaults:\n  load: {requests_per_minute: 0, mean_input_tokens: 8, mean_output_tokens: 8}\n"
+                            "  slo: {}\ndeployments:\n" + entry.format("a") + entry.format("b"))
+    _, problems = check_file(path)
+    assert [(p.line, p.column, p.field) for p in problems] == [(2, 10, "defaults.load.requests_per_minute"),
+                                                               (3, 3, "defaults.slo")]

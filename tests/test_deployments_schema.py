@@ -10,6 +10,7 @@ import jsonschema
 import pytest
 import yaml
 from click.testing import CliRunner
+from hypothesis import given, settings
 
 from scripts import readme_keys
 from selector.catalog import load_catalog
@@ -17,6 +18,7 @@ from selector.cli import main
 from selector.deployment_schema import DRAFT, NOT_IN_DEFAULTS, dump, split_description
 from selector.deployments import Deployment, json_schema, parse_deployments, resolve_all
 from selector.errors import SelectorError
+from tests.test_bad_input import PROPERTY, STRUCTURED
 from selector.request import PREFERENCES, QUANTIZATION_CHOICES, TRAFFIC
 
 REPO = Path(__file__).resolve().parent.parent
@@ -69,9 +71,12 @@ def test_every_property_has_a_description(schema) -> None:
     assert len(props) > 70  # top level, Deployment, Defaults and every nested model
 
 
-def test_every_optional_deployment_key_names_its_default(schema) -> None:
-    defs = schema["$defs"]
-    for model in ("Deployment", "Autoscaling", "Alarms", "Guardrails", "Vpc", "DataCapture", "LoadSpec", "SloSpec"):
+def test_every_optional_key_names_its_default_and_has_examples(schema) -> None:
+    defs = {"DeploymentsFile": schema, **schema["$defs"]}
+    assert set(defs) == {"DeploymentsFile", "Deployment", "Defaults", "Autoscaling", "Alarms", "Guardrails", "Vpc",
+                         "DataCapture", "LoadSpec", "SloSpec", "Pipeline", "PipelineStage"}
+    for model in defs:
+        assert defs[model].get("description"), model
         required = set(defs[model].get("required", []))
         for key, prop in defs[model]["properties"].items():
             meaning, default = split_description(prop["description"])
@@ -177,3 +182,14 @@ def test_defaults_schema_accepts_what_the_merge_accepts(schema) -> None:
                 "deployments": [ENTRY]}
     assert resolve_all(parse_deployments(document))
     jsonschema.Draft202012Validator(schema).validate(document)
+
+
+@settings(PROPERTY, max_examples=150)
+@given(document=STRUCTURED)
+def test_schema_accepts_every_file_the_selector_plans(document: dict) -> None:
+    """Editors must not flag a file that plans: the schema is never stricter than the selector."""
+    try:
+        resolve_all(parse_deployments(document))
+    except SelectorError:
+        return
+    jsonschema.Draft202012Validator(json_schema()).validate(document)
