@@ -259,8 +259,9 @@ class Deployment(Strict):
                     "(balanced) / `auto` (cost).")
     prefer: Literal["balanced", "cost"] = Field(
         "balanced", examples=["cost"],
-        description="`balanced`: current backends and the traffic pattern's order first, then price; `cost`: the "
-                    "cheapest feasible plan (Inf2, quantization and deprecated backends allowed). Default: `balanced`.")
+        description="`balanced`: current backends first, then the traffic pattern's backend order, GPUs before "
+                    "Inf2, then price; `cost`: the cheapest feasible plan, Inf2, quantization and deprecated backends "
+                    "included (never dearer than balanced). Default: `balanced`.")
     families: list[Annotated[str, Field(max_length=32)]] | None = Field(
         None, max_length=64, examples=[["g5", "p4d"]],
         description="Instance families to consider (`python -m selector catalog instances`). Default: all.",
@@ -323,8 +324,8 @@ class Deployment(Strict):
                     "default.")
     deployment_guardrails: Guardrails | None = Field(
         None, examples=[{"wait_minutes": 10}],
-        description="Blue/green updates that roll back when an alarm fires (needs `alarms`). Default: off (SageMaker "
-                    "replaces the fleet without a bake time).")
+        description="Blue/green updates that roll back when an alarm fires (needs `alarms`). Default: off "
+                    "(SageMaker's default update: no alarm-watched bake time, no automatic rollback).")
     kms_key_arn: str | None = Field(
         None, examples=["arn:aws:kms:us-west-2:111122223333:key/0123abcd-0123-4567-89ab-0123456789ab"],
         description="Customer-managed KMS key for the endpoint's storage volume and data capture, in the endpoint's "
