@@ -5,6 +5,10 @@ selector.input_boundary (size, type and YAML limits); every problem of the file 
 them all, one `FILE:LINE:COL: field = value: problem; hint` line each, sorted by line) and the one-paragraph
 SelectorError that `cdk synth` prints starts with the first. Nothing is built until every deployment of the file
 resolves, so a typo never leaves a half-written cdk.out. AWS grammar (ARNs, S3, tags) lives in aws_names.
+
+Each field's description ("what it does. Default: <in words>.") and examples are the one source of the keys'
+documentation: the JSON Schema (selector/deployment_schema.py, committed as deployments/schema.json) and the
+README's key table (scripts/readme_keys.py) are generated from them; write them for people.
 """
 from __future__ import annotations
 
