@@ -5,6 +5,10 @@ selector.input_boundary (size, type and YAML limits); every problem of the file 
 them all, one `FILE:LINE:COL: field = value: problem; hint` line each, sorted by line) and the one-paragraph
 SelectorError that `cdk synth` prints starts with the first. Nothing is built until every deployment of the file
 resolves, so a typo never leaves a half-written cdk.out. AWS grammar (ARNs, S3, tags) lives in aws_names.
+
+Each field's description ("what it does. Default: <in words>.") and examples are the one source of the keys'
+documentation: the JSON Schema (selector/deployment_schema.py, committed as deployments/schema.json) and the
+README's key table (scripts/readme_keys.py) are generated from them; write them for people.
 """
 from __future__ import annotations
 
@@ -18,11 +22,12 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from selector import aws_names
+from selector import aws_names, deployment_schema
+from selector.catalog import read_data
 from selector.errors import NO_VALUE, Problem, SelectorError, excerpt
 from selector.input_boundary import Marks, read_yaml
 from selector.plan import Plan
-from selector.request import DEFAULT_REGION, Request
+from selector.request import DEFAULT_REGION, Load, Request, Slo
 
 NAME_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?", re.ASCII)
 MAX_ENDPOINT_NAME = 63  # botocore sagemaker shape EndpointName: max 63
@@ -47,6 +52,7 @@ MAX_STACK_NAME = LIMITS["stack_name"]["max_chars"]
 # `cdk synth`; a file of thousands would stall the pipeline for hours. Split larger fleets across files.
 MAX_ENDPOINTS = 200
 ENVIRONMENT = LIMITS["environment"]
+RUNTIME = read_data("runtime.json")  # the planner's defaults, named in the key descriptions
 
 
 def _is_dir(path: str) -> bool:
@@ -68,12 +74,22 @@ class Strict(BaseModel):
 
 
 class Autoscaling(Strict):
-    min: int = Field(1, ge=1, le=MAX_INSTANCES, description="Fewest instances.")
-    max: int = Field(..., ge=1, le=MAX_INSTANCES, description="Most instances (bounded: see data/aws_limits.json).")
-    target_invocations_per_instance: int = Field(10, ge=1, le=1_000_000,
-                                                 description="Target of SageMakerVariantInvocationsPerInstance (per minute).")
-    scale_in_cooldown: int = Field(600, ge=0, le=86400, description="Seconds.")
-    scale_out_cooldown: int = Field(300, ge=0, le=86400, description="Seconds.")
+    """Target tracking on invocations per instance (Application Auto Scaling)."""
+
+    min: int = Field(1, ge=1, le=MAX_INSTANCES, examples=[1],
+                     description="Fewest instances autoscaling keeps (at most `instance_count`). Default: 1.")
+    max: int = Field(..., ge=1, le=MAX_INSTANCES, examples=[4],
+                     description=f"Most instances autoscaling adds (at most {MAX_INSTANCES}: this project's bound, so a "
+                                 "typo cannot register thousands).")
+    target_invocations_per_instance: int = Field(
+        10, ge=1, le=1_000_000, examples=[20],
+        description="Invocations per instance per minute that autoscaling holds the fleet at "
+                    "(`SageMakerVariantInvocationsPerInstance`); lower it for long generations. Default: 10.")
+    scale_in_cooldown: int = Field(600, ge=0, le=86400, examples=[900],
+                                   description="Seconds after a scale-in before the next one (0 to 86400). Default: 600.")
+    scale_out_cooldown: int = Field(300, ge=0, le=86400, examples=[120],
+                                    description="Seconds after a scale-out before the next one (0 to 86400). "
+                                                "Default: 300.")
 
     @model_validator(mode="after")
     def _order(self) -> "Autoscaling":
@@ -83,11 +99,23 @@ class Autoscaling(Strict):
 
 
 class Alarms(Strict):
-    enabled: bool = True
-    sns_topic_arn: str | None = None
-    error_5xx_threshold: int = Field(1, ge=1, le=1_000_000, description="Invocation5XXErrors per 5 minutes.")
-    latency_p90_ms: int = Field(30000, ge=1, le=3_600_000, description="ModelLatency p90 in milliseconds.")
-    gpu_memory_percent: int = Field(95, ge=1, le=100, description="GPUMemoryUtilization (percent of all GPUs) ceiling.")
+    """CloudWatch alarms on the endpoint, named after it; deployment_guardrails roll back on them."""
+
+    enabled: bool = Field(True, examples=[True],
+                          description="Create the alarms (`false`: none, and no rollback for `deployment_guardrails`). "
+                                      "Default: `true`.")
+    sns_topic_arn: str | None = Field(None, examples=["arn:aws:sns:us-east-1:111122223333:oncall"],
+                                      description="SNS topic every alarm notifies, in the endpoint's partition. "
+                                                  "Default: none (the alarms only change state).")
+    error_5xx_threshold: int = Field(1, ge=1, le=1_000_000, examples=[5],
+                                     description="`Invocation5XXErrors` in 5 minutes that raise the 5XX alarm. Default: 1.")
+    latency_p90_ms: int = Field(30000, ge=1, le=3_600_000, examples=[10000],
+                                description="`ModelLatency` p90 in milliseconds that, held for 15 minutes, raises the "
+                                            "latency alarm. Default: 30000.")
+    gpu_memory_percent: int = Field(95, ge=1, le=100, examples=[90],
+                                    description="GPU memory use (percent, averaged over the instance's GPUs, 1 to "
+                                                "100) that, held for 15 minutes, raises the memory alarm; GPU "
+                                                "instances only. Default: 95.")
 
     @field_validator("sns_topic_arn")
     @classmethod
@@ -97,13 +125,27 @@ class Alarms(Strict):
 
 
 class Guardrails(Strict):
-    enabled: bool = True
-    wait_minutes: int = Field(10, ge=0, le=60, description="Bake time with alarms watched before the old fleet is removed.")
+    """Blue/green updates: the new fleet takes the traffic, and the update rolls back if an alarm fires."""
+
+    enabled: bool = Field(True, examples=[True],
+                          description="Use blue/green updates with automatic rollback on the alarms. Default: `true`.")
+    wait_minutes: int = Field(10, ge=0, le=60, examples=[10],
+                              description="Minutes (0 to 60) the alarms are watched on the new fleet before the old "
+                                          "one is removed. Default: 10.")
 
 
 class Vpc(Strict):
-    subnet_ids: list[str] = Field(..., min_length=1, max_length=MAX_SUBNETS)
-    security_group_ids: list[str] = Field(..., min_length=1, max_length=MAX_SECURITY_GROUPS)
+    """The endpoint's network interfaces go into these subnets, with these security groups."""
+
+    subnet_ids: list[str] = Field(..., min_length=1, max_length=MAX_SUBNETS, examples=[["subnet-0123abcd"]],
+                                  description=f"1 to {MAX_SUBNETS} subnet ids (`subnet-` and 8 to 17 hex digits), "
+                                              "each listed once.",
+                                  json_schema_extra={"items": {"type": "string",
+                                                               "pattern": "^subnet-[0-9a-f]{8,17}$"}})
+    security_group_ids: list[str] = Field(
+        ..., min_length=1, max_length=MAX_SECURITY_GROUPS, examples=[["sg-0123abcd"]],
+        description=f"1 to {MAX_SECURITY_GROUPS} security group ids (`sg-` and 8 to 17 hex digits), each listed once.",
+        json_schema_extra={"items": {"type": "string", "pattern": "^sg-[0-9a-f]{8,17}$"}})
 
     @field_validator("subnet_ids", "security_group_ids")
     @classmethod
@@ -118,8 +160,12 @@ class Vpc(Strict):
 
 
 class DataCapture(Strict):
-    s3_uri: str
-    sampling_percentage: int = Field(100, ge=1, le=100)
+    """SageMaker data capture: requests and responses written to S3 (encrypted with kms_key_arn when set)."""
+
+    s3_uri: str = Field(..., examples=["s3://my-bucket/capture/"],
+                        description="`s3://bucket/prefix` where captured requests and responses are written.")
+    sampling_percentage: int = Field(100, ge=1, le=100, examples=[20],
+                                     description="Percent of requests captured (1 to 100). Default: 100.")
 
     @field_validator("s3_uri")
     @classmethod
@@ -128,43 +174,192 @@ class DataCapture(Strict):
         return value
 
 
+# Sanity bounds of the estimator's inputs (project policy): a million requests a minute is far beyond one endpoint's
+# instance limit, and a latency target of an hour is no target; beyond them the figures only overflow.
+MAX_REQUESTS_PER_MINUTE = 1_000_000
+MAX_TARGET_MS = 3_600_000
+
+
+class LoadSpec(Strict):
+    """Steady traffic for the performance estimate (selector/performance.py)."""
+
+    requests_per_minute: float = Field(..., gt=0, le=MAX_REQUESTS_PER_MINUTE, allow_inf_nan=False, examples=[60, 7.5],
+                                       description="Mean requests per minute the endpoint must serve (a number above "
+                                                   f"0, at most {MAX_REQUESTS_PER_MINUTE:,}).")
+    mean_input_tokens: int = Field(..., ge=1, le=1_048_576, examples=[800],
+                                   description="Mean prompt length in tokens (a whole number, 1 or more).")
+    mean_output_tokens: int = Field(..., ge=1, le=1_048_576, examples=[200],
+                                    description="Mean generated length in tokens (a whole number, 1 or more).")
+
+
+class SloSpec(Strict):
+    """Latency targets: candidates estimated slower are rejected, and the batch is lowered to meet them."""
+
+    # Editors flag `slo: {}` as the validator does (it needs at least one target).
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
+    time_to_first_token_ms: float | None = Field(
+        None, gt=0, le=MAX_TARGET_MS, allow_inf_nan=False, examples=[500],
+        description="Longest acceptable time to the first token, in milliseconds (above 0, at most "
+                    f"{MAX_TARGET_MS:,}). Default: no target.")
+    time_per_output_token_ms: float | None = Field(
+        None, gt=0, le=MAX_TARGET_MS, allow_inf_nan=False, examples=[50],
+        description="Longest acceptable time per generated token, in milliseconds (above 0, at most "
+                    f"{MAX_TARGET_MS:,}); the batch is lowered until the estimate meets it. Default: no target.")
+
+    @model_validator(mode="after")
+    def _some_target(self) -> "SloSpec":
+        if self.time_to_first_token_ms is None and self.time_per_output_token_ms is None:
+            raise ValueError("sets no target: give time_to_first_token_ms, time_per_output_token_ms or both")
+        return self
+
+
 class Deployment(Strict):
     """One endpoint (or one per traffic pattern when `traffic` lists both)."""
 
-    name: str = Field(..., max_length=MAX_ENDPOINT_NAME, description="Endpoint name: lowercase letters, digits, hyphens.",
-                      json_schema_extra={"pattern": "^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$"})
-    model: str = Field(..., min_length=1, description="Catalog id, s3://bucket/prefix/ (with model_config) or a config.json path.")
-    model_config_path: str | None = Field(None, alias="model_config", min_length=1,
-                                          description="Local config.json describing the model.")
-    revision: str | None = Field(None, min_length=1, max_length=255)
-    traffic: Union[Literal["even", "uneven"], list[Literal["even", "uneven"]]] = "uneven"
-    max_input_tokens: int | None = Field(None, ge=1, le=1_048_576)
-    max_output_tokens: int | None = Field(None, ge=1, le=1_048_576)
-    min_concurrency: int | None = Field(None, ge=1, le=1024)
-    quantization: Literal["auto", "none", "awq", "gptq", "smoothquant", "int8", "fp8"] | None = None
-    prefer: Literal["balanced", "cost"] = "balanced"
-    families: list[Annotated[str, Field(max_length=32)]] | None = Field(None, max_length=64)
-    backend: str | None = Field(None, max_length=64)
-    instance_type: str | None = Field(None, max_length=64)
-    tensor_parallel_degree: int | None = Field(None, ge=1, le=64)
-    container_version: str | None = Field(None, json_schema_extra={"pattern": "^[0-9]+\\.[0-9]+\\.[0-9]+$"})
-    region: str | None = Field(None, min_length=1, description="Omit for a region-agnostic stack (image account via a CfnMapping).")
-    account: str | None = Field(None, json_schema_extra={"pattern": "^[0-9]{12}$"})
-    instance_count: int = Field(1, ge=1, le=MAX_INSTANCES)
+    name: str = Field(
+        ..., max_length=MAX_ENDPOINT_NAME, examples=["llama3-8b"],
+        description=f"Endpoint name: lowercase letters, digits and hyphens, starting and ending with a letter or digit, "
+                    f"at most {MAX_ENDPOINT_NAME} characters, unique in the file. With a `traffic` list each endpoint "
+                    "gets `-even` / `-uneven` appended.",
+        json_schema_extra={"pattern": "^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$"})
+    model: str = Field(
+        ..., min_length=1, examples=["meta-llama/Meta-Llama-3-8B", "s3://my-bucket/models/llama-3-8b/"],
+        description="What to serve: a catalog id (`python -m selector catalog models`); a hub id with `model_config`; "
+                    "or `s3://bucket/prefix/` with `model_config` (SageMaker mounts the uncompressed prefix at "
+                    "`/opt/ml/model`, so it works under `network_isolation`). A bare `config.json` path is refused: it "
+                    "names no weights.")
+    model_config_path: str | None = Field(
+        None, alias="model_config", min_length=1, examples=["models/my-model/config.json"],
+        description="Local `config.json` describing the model's shape (layers, heads, dtype); the selector never "
+                    "downloads one. Needed for models outside the catalog and for `s3://` models. Default: the "
+                    "catalog's shape of `model`.")
+    revision: str | None = Field(
+        None, min_length=1, max_length=255, examples=["main", "v1.0"],
+        description="Hub branch, tag or commit to load (`option.revision`). Default: the hub's default branch.")
+    traffic: Union[Literal["even", "uneven"], list[Literal["even", "uneven"]]] = Field(
+        "uneven", examples=["even", ["uneven", "even"]],
+        description="`uneven` (chat, code: lengths vary widely), `even` (summarization, extraction: similar lengths), "
+                    "or `[uneven, even]`: one endpoint per pattern, named `<name>-uneven` / `<name>-even`. Default: "
+                    "`uneven`.")
+    max_input_tokens: int | None = Field(
+        None, ge=1, le=1_048_576, examples=[3072],
+        description=f"Longest prompt in tokens; compiled backends (TensorRT-LLM, NeuronX) are built for it. Default: "
+                    f"the context (`max_model_len`: the model's max positions, at most {RUNTIME['default_max_model_len']}) "
+                    "minus the output limit; when neither limit is given and nothing fits, the context is halved (down to "
+                    f"{RUNTIME['min_shrunk_max_model_len']}) and the plan says so.")
+    max_output_tokens: int | None = Field(
+        None, ge=1, le=1_048_576, examples=[1024],
+        description=f"Longest generation in tokens. Default: {RUNTIME['default_max_output_tokens']}, at most half the "
+                    "context.")
+    min_concurrency: int | None = Field(
+        None, ge=1, le=1024, examples=[8],
+        description="Full-length sequences the KV cache must hold at once (1 to 1024): more means more memory per "
+                    f"device. Default: {RUNTIME['default_min_concurrency']}.")
+    quantization: Literal["auto", "none", "awq", "gptq", "smoothquant", "int8", "fp8"] | None = Field(
+        None, examples=["auto", "awq"],
+        description="`auto` (the planner may pick any method the backend offers), `none`, or one method: `awq`, `gptq`, "
+                    "`smoothquant`, `int8`, `fp8`. A pre-quantized checkpoint is read as it is. Default: `none` "
+                    "(balanced) / `auto` (cost).")
+    prefer: Literal["balanced", "cost"] = Field(
+        "balanced", examples=["cost"],
+        description="`balanced`: current backends first, then the traffic pattern's backend order, GPUs before "
+                    "Inf2, then price; `cost`: the cheapest feasible plan, Inf2, quantization and deprecated backends "
+                    "included (never dearer than balanced). Default: `balanced`.")
+    families: list[Annotated[str, Field(max_length=32)]] | None = Field(
+        None, max_length=64, examples=[["g5", "p4d"]],
+        description="Instance families to consider (`python -m selector catalog instances`). Default: all.",
+        json_schema_extra=deployment_schema.catalog_enum("family"))
+    backend: str | None = Field(
+        None, max_length=64, examples=["vllm"],
+        description="Pin the serving backend (`python -m selector catalog backends`): honoured, or refused with the "
+                    "reason. Default: the planner's choice.",
+        json_schema_extra=deployment_schema.catalog_enum("backend"))
+    instance_type: str | None = Field(
+        None, max_length=64, examples=["ml.g5.12xlarge"],
+        description="Pin the instance type: honoured, or refused with the reason. Default: the planner's choice.",
+        json_schema_extra=deployment_schema.catalog_enum("instance_type"))
+    tensor_parallel_degree: int | None = Field(
+        None, ge=1, le=64, examples=[4],
+        description="Pin the number of devices (GPUs or NeuronCores) one model copy is split across: honoured, or "
+                    "refused with the reason. Default: the planner's choice.")
+    container_version: str | None = Field(
+        None, examples=["0.32.0"],
+        description="Pin the LMI image version (three numbers, e.g. `0.32.0` for the last lmi-dist image): honoured, "
+                    "or refused with the reason. Default: the newest image that runs the plan.",
+        json_schema_extra={"pattern": "^[0-9]+\\.[0-9]+\\.[0-9]+$"})
+    region: str | None = Field(
+        None, min_length=1, examples=["us-west-2"],
+        description="Pin a region (one with an LMI image registry): the stack gets a literal image URI. Default: "
+                    "a region-agnostic stack, the image registry chosen by a `CfnMapping` on `AWS::Region` (planned "
+                    f"for `{DEFAULT_REGION}`).",
+        json_schema_extra=deployment_schema.catalog_enum("region"))
+    account: str | None = Field(
+        None, examples=["111122223333"],
+        description="Pin the stack to an AWS account (12 digits, quoted). Default: the account you deploy with.",
+        json_schema_extra={"pattern": "^[0-9]{12}$"})
+    instance_count: int = Field(
+        1, ge=1, le=MAX_INSTANCES, examples=[2],
+        description=f"Instances the endpoint starts with (1 to {MAX_INSTANCES}). Default: 1.")
     delivery: Literal["tarball", "environment"] | None = Field(
-        None, description="tarball (default for hub models) or environment (default and only choice for s3:// models).")
-    options: dict[str, Union[str, int, float, bool]] = Field(default_factory=dict,
-                                                             max_length=ENVIRONMENT["max_user_options"])
-    tags: dict[str, str] = Field(default_factory=dict)
-    autoscaling: Autoscaling | None = None
-    alarms: Alarms = Field(default_factory=Alarms)
-    deployment_guardrails: Guardrails | None = None
-    kms_key_arn: str | None = None
-    vpc: Vpc | None = None
-    network_isolation: bool = False
-    data_capture: DataCapture | None = None
-    hf_token_secret_arn: str | None = None
-    protect: bool = False
+        None, examples=["environment"],
+        description="`tarball`: `serving.properties` in a deterministic `model.tar.gz` asset (`ModelDataUrl`); "
+                    "`environment`: the same options as `OPTION_*` variables, no asset. Default: `tarball`; "
+                    "`environment` (the only choice) for `s3://` models.")
+    options: dict[str, Union[str, int, float, bool]] = Field(
+        default_factory=dict, max_length=ENVIRONMENT["max_user_options"], examples=[{"option.max_rolling_batch_prefill_tokens": 4096}],
+        description=f"Extra `serving.properties` keys (`option.<name>`) passed through as written, at most "
+                    f"{ENVIRONMENT['max_user_options']}; a key the plan itself sets is refused. Default: none.",
+        json_schema_extra={"propertyNames": {"pattern": "^(" + OPTION_KEY.pattern + ")$", "maxLength": 128}})
+    tags: dict[str, str] = Field(
+        default_factory=dict, examples=[{"team": "ml-platform"}],
+        description=f"Tags on every resource of the stack, besides the project's own "
+                    f"({', '.join(f'`{t}`' for t in sorted(PROJECT_TAGS))}); at most {MAX_TAGS} in all. Default: none.",
+        json_schema_extra={"propertyNames": {"minLength": 1, "maxLength": LIMITS["tags"]["key_max_chars"]},
+                           "additionalProperties": {"type": "string",
+                                                    "maxLength": LIMITS["tags"]["value_max_chars"]}})
+    autoscaling: Autoscaling | None = Field(
+        None, examples=[{"min": 1, "max": 4, "target_invocations_per_instance": 20}],
+        description="Scale between `min` and `max` instances on invocations per instance. Default: off "
+                    "(`instance_count` instances).")
+    alarms: Alarms = Field(
+        default_factory=Alarms, examples=[{"sns_topic_arn": "arn:aws:sns:us-east-1:111122223333:oncall"}],
+        description="5XX, p90 latency and GPU memory alarms on the endpoint. Default: on, each threshold at its "
+                    "default.")
+    deployment_guardrails: Guardrails | None = Field(
+        None, examples=[{"wait_minutes": 10}],
+        description="Blue/green updates that roll back when an alarm fires (needs `alarms`). Default: off "
+                    "(SageMaker's default update: no alarm-watched bake time, no automatic rollback).")
+    kms_key_arn: str | None = Field(
+        None, examples=["arn:aws:kms:us-west-2:111122223333:key/0123abcd-0123-4567-89ab-0123456789ab"],
+        description="Customer-managed KMS key for the endpoint's storage volume and data capture, in the endpoint's "
+                    "region. Default: an AWS-managed key.")
+    vpc: Vpc | None = Field(
+        None, examples=[{"subnet_ids": ["subnet-0123abcd"], "security_group_ids": ["sg-0123abcd"]}],
+        description="Run the endpoint's network interfaces in your subnets. Default: no VPC (SageMaker's own "
+                    "network).")
+    network_isolation: bool = Field(
+        False, examples=[True],
+        description="No outbound network from the container; needs an `s3://` model. Default: `false`.")
+    data_capture: DataCapture | None = Field(
+        None, examples=[{"s3_uri": "s3://my-bucket/capture/", "sampling_percentage": 20}],
+        description="Write requests and responses to S3. Default: off.")
+    hf_token_secret_arn: str | None = Field(
+        None, examples=["arn:aws:secretsmanager:us-east-1:111122223333:secret:hf-token-AbCdEf"],
+        description="Secrets Manager secret holding a Hugging Face token, for gated hub models (never write the token "
+                    "itself in the file). Default: none.")
+    protect: bool = Field(
+        False, examples=[True],
+        description="Turn on stack termination protection. Default: `false`.")
+    load: LoadSpec | None = Field(
+        None, examples=[{"requests_per_minute": 60, "mean_input_tokens": 800, "mean_output_tokens": 200}],
+        description="Steady traffic for the performance estimate: the plan names the instances it needs and the "
+                    "$ per 1M output tokens, and `prefer: cost` ranks by that price. `instance_count` and `autoscaling` "
+                    "still decide what deploys. Default: none (estimates for full-length requests).")
+    slo: SloSpec | None = Field(
+        None, examples=[{"time_to_first_token_ms": 500, "time_per_output_token_ms": 50}],
+        description="Latency targets: plans estimated slower are refused, and the batch is lowered to meet the "
+                    "per-token target. Default: none.")
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True, protected_namespaces=())
 
@@ -332,16 +527,25 @@ class Deployment(Strict):
             families=tuple(self.families or ()), backend=self.backend, instance_type=self.instance_type,
             tensor_parallel_degree=self.tensor_parallel_degree, container_version=self.container_version,
             region=self.region or DEFAULT_REGION, options={k: _option_text(v) for k, v in self.options.items()},
+            load=Load(float(self.load.requests_per_minute), self.load.mean_input_tokens,
+                      self.load.mean_output_tokens) if self.load else None,
+            slo=Slo(self.slo.time_to_first_token_ms, self.slo.time_per_output_token_ms) if self.slo else None,
         )
 
 
 class PipelineStage(Strict):
     """One environment the pipeline deploys every endpoint to."""
 
-    name: str = Field(..., max_length=64)
-    account: str
-    region: str
-    production: bool = Field(False, description="A manual approval runs before this stage deploys.")
+    name: str = Field(..., max_length=64, examples=["staging"],
+                      description="Stage name: a letter, then letters, digits and hyphens (at most 64), unique in "
+                                  "the pipeline.")
+    account: str = Field(..., examples=["444455556666"], json_schema_extra={"pattern": "^[0-9]{12}$"},
+                         description="Account the stage deploys every endpoint to (12 digits, quoted).")
+    region: str = Field(..., examples=["us-west-2"], json_schema_extra=deployment_schema.catalog_enum("region"),
+                        description="Region the stage deploys to; every deployment is planned again for it, so it "
+                                    "needs an LMI image registry.")
+    production: bool = Field(False, examples=[True],
+                             description="A manual approval runs before this stage deploys. Default: `false`.")
 
     @field_validator("name")
     @classmethod
@@ -367,13 +571,24 @@ class PipelineStage(Strict):
 class Pipeline(Strict):
     """CDK Pipelines delivery: source, `make synth`, one stage per environment, verify after each."""
 
-    account: str = Field(..., description="Account that hosts the pipeline.")
-    region: str = Field(..., description="Region that hosts the pipeline.")
-    repository: str = Field(..., max_length=200,
-                            description="owner/name with connection_arn, or a CodeCommit repository name.")
-    branch: str = "main"
-    connection_arn: str | None = None
-    stages: list[PipelineStage] = Field(..., min_length=1, max_length=50)
+    account: str = Field(..., examples=["111122223333"], json_schema_extra={"pattern": "^[0-9]{12}$"},
+                         description="Account that hosts the pipeline (12 digits, quoted).")
+    region: str = Field(..., examples=["us-east-1"], description="Region that hosts the pipeline.")
+    repository: str = Field(..., max_length=200, examples=["example-org/llm-endpoints"],
+                            description="`owner/name` of the source repository with `connection_arn`, or a CodeCommit "
+                                        "repository name without it.")
+    branch: str = Field("main", examples=["main"],
+                        description="Branch whose commits run the pipeline. Default: `main`.")
+    connection_arn: str | None = Field(
+        None, examples=["arn:aws:codeconnections:us-east-1:111122223333:connection/0123abcd-0123-4567-89ab-0123456789ab"],
+        description="CodeConnections (CodeStar) connection to GitHub, GitLab or Bitbucket, for an `owner/name` "
+                    "repository. Default: none (`repository` is a CodeCommit name).")
+    stages: list[PipelineStage] = Field(..., min_length=1, max_length=50,
+                                        examples=[[{"name": "staging", "account": "444455556666", "region": "us-west-2"},
+                                                   {"name": "production", "account": "777788889999",
+                                                    "region": "eu-west-1", "production": True}]],
+                                        description="Environments deployed in order (1 to 50), each verified before "
+                                                    "the next; names and account/region pairs unique.")
 
     @field_validator("account")
     @classmethod
@@ -424,9 +639,23 @@ class Pipeline(Strict):
 
 
 class DeploymentsFile(Strict):
-    defaults: dict[str, Any] = Field(default_factory=dict)
-    deployments: list[Deployment] = Field(..., min_length=1)
-    pipeline: Pipeline | None = None
+    """A deployments file: the endpoints `cdk synth` builds (one stack each) and, optionally, their pipeline."""
+
+    # Validated entry by entry after the merge (selector errors name the line in defaults:); the JSON Schema
+    # gives it the shape of a deployment without name and model (selector/deployment_schema.py).
+    defaults: dict[str, Any] = Field(
+        default_factory=dict, examples=[{"min_concurrency": 4, "tags": {"team": "ml-platform"}}],
+        description="Keys merged (shallowly) under every entry of `deployments`: an entry's own value replaces the "
+                    "default whole. Any deployment key but `name` and `model`. Default: none.")
+    deployments: list[Deployment] = Field(..., min_length=1,
+                                          examples=[[{"name": "chat", "model": "meta-llama/Meta-Llama-3-8B"}]],
+                                          description="The endpoints to plan and build, each with at least `name` and "
+                                                      "`model`.")
+    pipeline: Pipeline | None = Field(None, examples=[{
+        "account": "111122223333", "region": "us-east-1", "repository": "example-org/llm-endpoints",
+        "connection_arn": "arn:aws:codeconnections:us-east-1:111122223333:connection/0123abcd-0123-4567-89ab-0123456789ab",
+        "stages": [{"name": "staging", "account": "444455556666", "region": "us-west-2"}]}], description="CDK Pipelines delivery of every endpoint to each stage. "
+                                                        "Default: none (deploy with `cdk deploy`).")
     _marks: Any = PrivateAttr(default=None)  # input_boundary.Marks of the file it was read from, for error lines
 
     @property
@@ -451,7 +680,8 @@ def _known_keys(model: type[BaseModel]) -> list[str]:
 
 
 NESTED = {"autoscaling": Autoscaling, "alarms": Alarms, "deployment_guardrails": Guardrails, "vpc": Vpc,
-          "data_capture": DataCapture, "pipeline": Pipeline, "stages": PipelineStage, "deployments": Deployment}
+          "data_capture": DataCapture, "load": LoadSpec, "slo": SloSpec, "pipeline": Pipeline, "stages": PipelineStage,
+          "deployments": Deployment}
 
 
 def _model_at(path: tuple) -> type[BaseModel]:
@@ -473,7 +703,7 @@ def _user_path(loc: tuple) -> tuple:
         if isinstance(part, str) and i >= 2 and loc[i - 2] == "options" and text in ("str", "int", "float", "bool"):
             continue
         if isinstance(part, str) and text in ("Deployment", "PipelineStage", "Autoscaling", "Alarms", "Guardrails", "Vpc",
-                                              "DataCapture", "Pipeline"):
+                                              "DataCapture", "LoadSpec", "SloSpec", "Pipeline"):
             continue
         out.append(part)
     return tuple(out)
@@ -567,6 +797,15 @@ TYPE_HINTS = {
 }
 
 
+EXPONENT_HINT = ("YAML reads a number with a bare exponent (1e3) as text: write it out (1000) or with a dot and a "
+                 "signed exponent (1.0e+3)")
+
+
+def _reads_as_number(text: str) -> bool:
+    """Unquoted 1e3 or 5E-2 in YAML 1.1 is a string; say so rather than "write a number without quotes"."""
+    return len(text) <= 40 and re.fullmatch(r"[-+]?[0-9][0-9_]*(\.[0-9_]*)?[eE][-+]?[0-9]+", text, re.ASCII) is not None
+
+
 def _from_validation(error: ValidationError, prefix: tuple, out: _Collector) -> None:
     errors = error.errors(include_url=False)
     typos: set[tuple] = set()
@@ -597,6 +836,8 @@ def _from_validation(error: ValidationError, prefix: tuple, out: _Collector) -> 
             value, hint = NO_VALUE, f"Add {path[-1]}" if path and isinstance(path[-1], str) else ""
         else:
             hint = TYPE_HINTS.get(e["type"], "")
+            if e["type"] == "float_type" and isinstance(value, str) and _reads_as_number(value):
+                hint = EXPONENT_HINT  # YAML 1.1 reads 1e3 as text: the user did not quote it
         if e["type"] == "value_error" and isinstance(value, dict):
             value = NO_VALUE  # a check across keys: the message names them
         if e["type"] == "model_type" or e["type"] == "dict_type":
@@ -841,7 +1082,8 @@ def replace_field(error: SelectorError, field: str) -> SelectorError:
 
 
 def json_schema() -> dict[str, Any]:
-    return DeploymentsFile.model_json_schema(by_alias=True)
+    """The JSON Schema of deployments files (deployments/schema.json is this, dumped): see deployment_schema."""
+    return deployment_schema.complete(DeploymentsFile.model_json_schema(by_alias=True))
 
 
 __all__ = ["Deployment", "DeploymentsFile", "ResolvedDeployment", "load_deployments", "parse_deployments",

@@ -404,10 +404,12 @@ DEPLOYMENT_KEYS = [
     "quantization", "prefer", "families", "backend", "instance_type", "tensor_parallel_degree", "container_version",
     "region", "account", "instance_count", "delivery", "options", "tags", "autoscaling", "alarms",
     "deployment_guardrails", "kms_key_arn", "vpc", "network_isolation", "data_capture", "hf_token_secret_arn", "protect",
+    "load", "slo",
 ]
 NESTED_KEYS = ["min", "max", "target_invocations_per_instance", "scale_in_cooldown", "enabled", "sns_topic_arn",
                "wait_minutes", "subnet_ids", "security_group_ids", "s3_uri", "sampling_percentage", "option.max_model_len",
-               "option.rolling_batch", "option.tensor_parallel_degree", "team"]
+               "option.rolling_batch", "option.tensor_parallel_degree", "team", "requests_per_minute",
+               "time_per_output_token_ms"]
 PLAUSIBLE = {
     "name": st.sampled_from(["chat", "a", "chat-even", "llm-2", "b7", "chat", "x" * 63, "Chat", "-x"]),
     "model": st.sampled_from(["meta-llama/Meta-Llama-3-8B", "google/flan-t5-xl", "meta-llama/Llama-2-70b-hf",
@@ -468,6 +470,10 @@ TYPED = {
     "hf_token_secret_arn": st.sampled_from(["arn:aws:secretsmanager:us-east-1:123456789012:secret:hf", "hf"]),
     "network_isolation": st.booleans(),
     "protect": st.booleans(),
+    "load": st.fixed_dictionaries({"requests_per_minute": st.one_of(st.floats(), COUNTS), "mean_input_tokens": COUNTS,
+                                   "mean_output_tokens": COUNTS}),
+    "slo": st.fixed_dictionaries({}, optional={"time_to_first_token_ms": st.one_of(st.floats(), SMALL),
+                                               "time_per_output_token_ms": st.one_of(st.floats(), SMALL)}),
 }
 
 
