@@ -181,7 +181,7 @@ def test_cli_synth_refuses_a_wildcard_capture_prefix(cli_tree, tmp_path):
     text = ONE + '    data_capture: {s3_uri: "s3://bucket/*"}\n'
     code, output = finish(cdk_synth(cli_tree, write(tmp_path, text)))
     assert code != 0, output
-    assert "error: deployments[chat].data_capture.s3_uri = 's3://bucket/*'" in output, output
+    assert "deployments.yaml:4:20: deployments[chat].data_capture.s3_uri = 's3://bucket/*'" in output, output
     assert "Traceback" not in output
     assert leftovers(outdir) == []
 
