@@ -115,7 +115,7 @@ ROWS = [
         "Did you mean max"),
     row("misspelt-nested-alarms", one("alarms: {sns_topic: 'arn:aws:sns:us-east-1:123456789012:t'}"),
         "alarms.sns_topic", "Did you mean sns_topic_arn"),
-    row("unknown-key-no-match", one("colour: blue"), "colour = 'blue'", "Known keys: account, alarms"),
+    row("unknown-key-no-match", one("colour: blue"), "colour = 'blue'", "Known keys: account, adapters, alarms"),
     row("missing-model", "deployments:\n  - name: chat\n", "deployments[chat].model", "Field required"),
     row("missing-name", "deployments:\n  - model: meta-llama/Meta-Llama-3-8B\n", "deployments[0].name",
         "Field required", where=None),
