@@ -324,6 +324,13 @@ class Deployment(Strict):
         if isinstance(self.traffic, list):
             return (f"traffic lists two patterns, which makes two endpoints; a deployment on the shared endpoint "
                     f"{self.endpoint} is one inference component: give one traffic pattern")
+        if self.model.startswith("s3://"):
+            return (f"model {excerpt(self.model)} is an s3:// prefix: an inference component's container takes "
+                    "weights only as one .tar.gz (ArtifactUrl), so the shared endpoint serves hub models; give this "
+                    "model its own endpoint")
+        if self.delivery == "tarball":
+            return (f"delivery tarball cannot reach an inference component: on the shared endpoint {self.endpoint} the "
+                    "options travel as OPTION_* environment variables of the component's container (drop delivery)")
         if self.backend not in (None, "vllm"):
             return (f"backend {self.backend} cannot run on the shared endpoint {self.endpoint}: its inference components "
                     "run vLLM (TensorRT-LLM and NeuronX compile engines per instance shape; adapter components need "
