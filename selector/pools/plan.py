@@ -257,7 +257,7 @@ def _resolve_quietly(request: Request) -> Plan:
 _STANDALONE: dict[str, Plan | SelectorError] = {}
 
 
-def standalone(member: Member, pool: EndpointPool) -> Plan:
+def standalone(member: Member, pool: EndpointPool, pool_name: str = "") -> Plan:
     """The model's own endpoint over the same instance choice (its plan if it were not in the pool)."""
     request = replace(member.request, families=tuple(pool.families or member.request.families),
                       instance_type=pool.instance_type or member.request.instance_type)
@@ -269,7 +269,12 @@ def standalone(member: Member, pool: EndpointPool) -> Plan:
             _STANDALONE[key] = error
     found = _STANDALONE[key]
     if isinstance(found, SelectorError):
-        raise PoolRefusal(member.name, "model", member.request.model, found.problem, found.hint)
+        where = pool.instance_type or ", ".join(pool.families or ("every GPU family",))
+        raise PoolRefusal(member.name, "model", member.request.model,
+                          f"fits no instance type of endpoint {pool_name} ({where}): "
+                          + found.problem.removeprefix("no plan honours this pin: ").removeprefix("no candidate can serve it: "),
+                          "Allow larger instance types for the pool, shorten max_input_tokens / max_output_tokens, or "
+                          "give the model its own endpoint")
     return found
 
 
@@ -279,7 +284,7 @@ def plan_pool(name: str, pool: EndpointPool, members: list[Member], price_as_of:
         raise PoolRefusal(None, f"endpoints[{name}]", name, "no deployment names this endpoint",
                           f"Add endpoint: {name} to the deployments it should host, or remove it")
     instances = pool_instances(name, pool)
-    separate = {m.name: standalone(m, pool) for m in members}
+    separate = {m.name: standalone(m, pool, name) for m in members}
     considered: list[str] = []
     best: tuple | None = None
     unfit: dict[str, list[str]] = {m.name: [] for m in members}
