@@ -22,7 +22,7 @@ from selector import aws_names
 from selector.errors import NO_VALUE, Problem, SelectorError, excerpt
 from selector.input_boundary import Marks, read_yaml
 from selector.plan import Plan
-from selector.pools.config import COMPONENT_NAME_MAX, Adapter, Copies, EndpointPool
+from selector.pools.config import COMPONENT_NAME_MAX, DEFAULT_COPIES, Adapter, Copies, EndpointPool
 from selector.request import DEFAULT_REGION, Request
 
 NAME_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?", re.ASCII)
@@ -944,7 +944,7 @@ def plan_pools(parsed: DeploymentsFile, indexes: list[int] | None = None) -> tup
         members = [(i, d) for i, d in zip(indexes, parsed.deployments) if d.endpoint == pool_name]
         try:
             plans.append(plan_pool(pool_name, pool, [
-                Member(d.name, d.request(d.traffic_patterns[0]), d.copies or Copies(), tuple(d.adapters))
+                Member(d.name, d.request(d.traffic_patterns[0]), d.copies or DEFAULT_COPIES, tuple(d.adapters))
                 for _, d in members]))
         except PoolRefusal as refusal:
             if refusal.deployment is not None:

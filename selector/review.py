@@ -9,9 +9,10 @@ page says where the rest is (plan.json holds everything). Deterministic: same in
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from selector.catalog import GIB
 from selector.deployments import ResolvedDeployment

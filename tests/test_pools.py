@@ -15,7 +15,7 @@ from selector.errors import SelectorError
 from selector.deployments import check_file, json_schema, load_deployments, resolve_pools
 from selector.model_shape import catalog_model_ids, load_model
 from selector.pools.adapters import adapter_bytes, module_widths
-from selector.pools.config import Adapter, Copies, EndpointPool
+from selector.pools.config import DEFAULT_COPIES, Adapter, EndpointPool
 from selector.pools.packing import EXACT_LIMIT, Capacity, Demand, first_fit_decreasing, lower_bound, pack
 from selector.pools.plan import Member, PoolRefusal, plan_pool
 from selector.request import Request
@@ -125,7 +125,7 @@ def brute_force(items: list[Demand], capacity: Capacity) -> int:
         ok = True
         for b in used:
             load = [sum(items[i].vector()[d] for i in range(len(items)) if assignment[i] == b) for d in range(3)]
-            if any(x > c + 1e-9 for x, c in zip(load, capacity.vector())):
+            if any(x > c + 1e-9 for x, c in zip(load, capacity.vector(), strict=True)):
                 ok = False
                 break
         if ok:
@@ -223,7 +223,7 @@ def test_lora_keys_are_read_at_every_vllm_version(version):
 
 
 def test_pool_members_plan_on_vllm_only():
-    member = Member("a", Request(model="meta-llama/Llama-3.1-8B"), Copies(),
+    member = Member("a", Request(model="meta-llama/Llama-3.1-8B"), DEFAULT_COPIES,
                     (Adapter(name="x", s3_uri="s3://my-bucket/x.tar.gz"),))
     plan = plan_pool("p", EndpointPool(instance_type="ml.g5.12xlarge"), [member])
     assert {c.plan.backend for c in plan.components} == {"vllm"}

@@ -17,7 +17,8 @@ reach vllm.EngineArgs by name), checked by tests/test_conformance.py.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
+from collections.abc import Sequence
 
 from selector.catalog import load_catalog
 from selector.model_shape import ModelShape
@@ -47,19 +48,19 @@ def adapter_bytes(shape: ModelShape, rank: int) -> int:
     return rank * module_widths(shape) * shape.num_layers * LORA_DTYPE_BYTES
 
 
-def gpu_lora_bytes(shape: ModelShape, adapters: Sequence["Adapter"]) -> int:
+def gpu_lora_bytes(shape: ModelShape, adapters: Sequence[Adapter]) -> int:
     """What vLLM reserves on each device: max_loras slots at max_lora_rank."""
     if not adapters:
         return 0
     return adapter_bytes(shape, max(a.rank for a in adapters)) * len(adapters)
 
 
-def cpu_lora_bytes(shape: ModelShape, adapters: Sequence["Adapter"]) -> int:
+def cpu_lora_bytes(shape: ModelShape, adapters: Sequence[Adapter]) -> int:
     """Host RAM of the CPU adapter cache (max_cpu_loras = every adapter, each at its own rank)."""
     return sum(adapter_bytes(shape, a.rank) for a in adapters)
 
 
-def lora_options(adapters: Sequence["Adapter"]) -> dict[str, str]:
+def lora_options(adapters: Sequence[Adapter]) -> dict[str, str]:
     """Every adapter fits in one batch (max_loras) and in the CPU cache (max_cpu_loras)."""
     if not adapters:
         return {}
@@ -77,7 +78,7 @@ def lora_problem(plan: Plan) -> str | None:
     return None
 
 
-def with_adapters(plan: Plan, shape: ModelShape, adapters: Sequence["Adapter"]) -> Plan | str:
+def with_adapters(plan: Plan, shape: ModelShape, adapters: Sequence[Adapter]) -> Plan | str:
     """The plan with LoRA keys and the KV budget lowered by the adapter slots; a reason string when the batch the
     plan promises (min_concurrency full-length sequences) no longer fits."""
     if not adapters:

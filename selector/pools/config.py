@@ -87,7 +87,7 @@ class Copies(_Strict):
     scale_out_cooldown: int = Field(300, ge=0, le=86400, description="Seconds between scale-out steps.")
 
     @model_validator(mode="after")
-    def _order(self) -> "Copies":
+    def _order(self) -> Copies:
         if self.min > self.max:
             raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
         if not self.min <= self.initial <= self.max:
@@ -121,7 +121,7 @@ class EndpointPool(_Strict):
         description="RoutingConfig.RoutingStrategy: how the endpoint picks a copy for each request.")
 
     @model_validator(mode="after")
-    def _consistent(self) -> "EndpointPool":
+    def _consistent(self) -> EndpointPool:
         if self.families is not None and self.instance_type is not None:
             raise ValueError("instance_type and families: give one (instance_type pins the type, families lets the "
                              "planner choose)")
@@ -129,3 +129,6 @@ class EndpointPool(_Strict):
             raise ValueError(f"min_instances ({self.min_instances}) is greater than max_instances "
                              f"({self.max_instances})")
         return self
+
+
+DEFAULT_COPIES = Copies.model_validate({})  # one copy, no autoscaling: a deployment without `copies:`

@@ -56,14 +56,14 @@ class Packing:
 
 
 def fits(item: Demand, capacity: Capacity) -> bool:
-    return all(a <= b for a, b in zip(item.vector(), capacity.vector()))
+    return all(a <= b for a, b in zip(item.vector(), capacity.vector(), strict=True))
 
 
 def lower_bound(items: list[Demand], capacity: Capacity) -> int:
     if not items:
         return 0
     totals = [sum(i.vector()[d] for i in items) for d in range(3)]
-    return max(1, *(math.ceil(t / c - 1e-9) for t, c in zip(totals, capacity.vector())))
+    return max(1, *(math.ceil(t / c - 1e-9) for t, c in zip(totals, capacity.vector(), strict=True)))
 
 
 def _order(items: list[Demand]) -> list[Demand]:
@@ -75,13 +75,13 @@ def first_fit_decreasing(items: list[Demand], capacity: Capacity) -> list[list[D
     left: list[list[float]] = []
     for item in _order(items):
         for index, room in enumerate(left):
-            if all(v <= r + 1e-9 for v, r in zip(item.vector(), room)):
+            if all(v <= r + 1e-9 for v, r in zip(item.vector(), room, strict=True)):
                 bins[index].append(item)
-                left[index] = [r - v for r, v in zip(room, item.vector())]
+                left[index] = [r - v for r, v in zip(room, item.vector(), strict=True)]
                 break
         else:
             bins.append([item])
-            left.append([c - v for c, v in zip(capacity.vector(), item.vector())])
+            left.append([c - v for c, v in zip(capacity.vector(), item.vector(), strict=True)])
     return bins
 
 
@@ -104,7 +104,7 @@ def _search(items: list[Demand], capacity: Capacity, n: int) -> list[list[Demand
             empty = not placed[b]
             if empty and tried_empty:
                 continue  # empty instances are interchangeable
-            if all(v <= r + 1e-9 for v, r in zip(vector, left[b])):
+            if all(v <= r + 1e-9 for v, r in zip(vector, left[b], strict=True)):
                 tried_empty = tried_empty or empty
                 for d in range(3):
                     left[b][d] -= vector[d]

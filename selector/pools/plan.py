@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import importlib
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from selector.catalog import GIB, Instance, load_catalog
@@ -28,7 +28,7 @@ from selector.errors import SelectorError
 from selector.model_shape import load_model
 from selector.plan import HOURS_PER_MONTH, Plan
 from selector.pools.adapters import cpu_lora_bytes, with_adapters
-from selector.pools.config import Adapter, Copies, EndpointPool
+from selector.pools.config import DEFAULT_COPIES, Adapter, Copies, EndpointPool
 from selector.pools.packing import EXACT_LIMIT, Capacity, Demand, Packing, pack
 from selector.request import Request
 from selector.resolve import resolve
@@ -53,7 +53,7 @@ class Member:
 
     name: str
     request: Request
-    copies: Copies = field(default_factory=Copies)
+    copies: Copies = DEFAULT_COPIES
     adapters: tuple[Adapter, ...] = ()
 
 
@@ -245,7 +245,7 @@ def reserve(member: Member, instance: Instance, max_model_len: int) -> tuple[Pla
 def _resolve_quietly(request: Request) -> Plan:
     """resolve() with pins, without the unpinned re-plan a refusal normally adds to its hint (the pool planner
     tries many pins and reports its own reasons)."""
-    resolve_module = importlib.import_module("selector.resolve")  # the package exports a function of that name
+    resolve_module: Any = importlib.import_module("selector.resolve")  # the package exports a function of that name
     saved = resolve_module._without_pins_hint
     resolve_module._without_pins_hint = lambda _request: ""
     try:
