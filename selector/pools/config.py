@@ -20,7 +20,8 @@ NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?", re.ASCII)
 # botocore sagemaker shape RoutingStrategy offers more (PREFIX_AWARE, KV_AWARE); these two are the ones the
 # CloudFormation resource documents for every region. tests/test_shared_endpoint.py checks they are in the enum.
 ROUTING = ("LEAST_OUTSTANDING_REQUESTS", "RANDOM")
-# vLLM's supported LoRA ranks (vllm/config.py LoRAConfig.possible_max_ranks in the releases LMI 0.28-0.36 ship).
+# Ranks every vLLM release accepts as max_lora_rank: vllm-project/vllm vllm/config.py LoRAConfig.__post_init__
+# possible_max_ranks = (8, 16, 32, 64, 128, 256); later releases add 320 and 512.
 LORA_RANKS = (8, 16, 32, 64, 128, 256)
 MAX_POOL_INSTANCES = 100  # project policy: a larger fleet is planned in several pools
 
