@@ -248,3 +248,16 @@ def test_verify_invokes_every_component_by_name(monkeypatch):
     assert [r.endpoint for r in results] == [f"chat-pool / {n}" for n in names]
     assert all(r.text == "ok" and not r.error for r in results)
     rt_stub.assert_no_pending_responses()
+
+
+def test_two_synths_are_identical(template, tmp_path):
+    again = synth(EXAMPLE, tmp_path / "again")["lmi-chat-pool"]
+    assert json.dumps(again.to_json(), sort_keys=True) == json.dumps(template.to_json(), sort_keys=True)
+
+
+def test_default_file_builds_no_shared_endpoint_stack(tmp_path):
+    from app import build
+
+    built = build(str(ROOT / "deployments/default.yaml"), __import__("aws_cdk").App(outdir=str(tmp_path)))
+    assert built.pools == () and built.pool_members == ()
+    assert not any(s.node.id == "lmi-chat-pool" for s in built.app.node.children)
