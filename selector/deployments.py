@@ -171,15 +171,18 @@ class Deployment(Strict):
     endpoint: str | None = Field(
         None, min_length=1, max_length=MAX_ENDPOINT_NAME,
         description="Name of a shared endpoint under the top-level endpoints: section. The model then runs as an "
-                    "inference component of that endpoint instead of on an endpoint of its own.",
-        json_schema_extra={"examples": ["chat-pool"]})
+                    "inference component of that endpoint instead of on an endpoint of its own. Default: an endpoint "
+                    "of its own.",
+        examples=["chat-pool"])
     adapters: list[Adapter] = Field(
         default_factory=list, max_length=32,
+        examples=[[{"name": "support", "s3_uri": "s3://my-bucket/adapters/support.tar.gz", "rank": 16}]],
         description="LoRA adapters served on this model (vLLM multi-LoRA), each as an adapter inference component "
-                    "of the shared endpoint; needs endpoint.")
+                    "of the shared endpoint; needs endpoint. Default: none.")
     copies: Copies | None = Field(
-        None, description="Copies of the model on its shared endpoint and their autoscaling (min 0: scale to zero "
-                          "copies); needs endpoint. Default: one copy, no autoscaling.")
+        None, examples=[{"initial": 1, "min": 0, "max": 2}],
+        description="Copies of the model on its shared endpoint and their autoscaling (min 0: scale to zero "
+                    "copies); needs endpoint. Default: one copy, no autoscaling.")
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True, protected_namespaces=())
 
@@ -481,8 +484,9 @@ class DeploymentsFile(Strict):
     pipeline: Pipeline | None = None
     endpoints: dict[str, EndpointPool] = Field(
         default_factory=dict, max_length=MAX_ENDPOINTS,
+        examples=[{"chat-pool": {"families": ["g5"], "min_instances": 0, "max_instances": 4}}],
         description="Shared endpoints by name: each hosts the deployments that name it (endpoint: <name>) as "
-                    "inference components on one pool of instances.")
+                    "inference components on one pool of instances. Default: none.")
     _marks: Any = PrivateAttr(default=None)  # input_boundary.Marks of the file it was read from, for error lines
 
     @property

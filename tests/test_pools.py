@@ -103,15 +103,20 @@ def test_default_file_has_no_pool_and_plans_as_before():
     assert parsed.endpoints == {} and resolve_pools(parsed) == []
 
 
-def test_every_new_schema_property_has_a_description():
+def test_every_new_schema_property_has_a_description_default_and_examples():
+    """The pattern of the other keys: a description ending "Default: ..." when optional, and examples."""
     schema = json_schema()
     defs = schema.get("$defs", {})
+    props = [(f"{m}.{k}", p, k in defs[m].get("required", [])) for m in ("EndpointPool", "Adapter", "Copies")
+             for k, p in defs[m]["properties"].items()]
+    props += [(f"Deployment.{k}", defs["Deployment"]["properties"][k], False) for k in ("endpoint", "adapters", "copies")]
+    props.append(("endpoints", schema["properties"]["endpoints"], False))
+    for where, prop, required in props:
+        assert prop.get("description"), where
+        assert ("Default: " in prop["description"]) is not required, where
+        assert prop.get("examples"), where
     for model in ("EndpointPool", "Adapter", "Copies"):
-        for key, prop in defs[model]["properties"].items():
-            assert prop.get("description"), f"{model}.{key}"
-    for key in ("endpoint", "adapters", "copies"):
-        assert defs["Deployment"]["properties"][key].get("description"), key
-    assert schema["properties"]["endpoints"].get("description")
+        assert defs[model].get("description"), model
 
 
 # --- packing -------------------------------------------------------------------------------------------------------

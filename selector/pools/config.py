@@ -42,14 +42,15 @@ class Adapter(_Strict):
     name: str = Field(..., min_length=1, max_length=COMPONENT_NAME_MAX,
                       description="Adapter name: lowercase letters, digits, hyphens. The adapter's inference "
                                   "component is <pool>-<deployment>-<name> (at most 63 characters).",
-                      json_schema_extra={"examples": ["support-tone"]})
+                      examples=["support-tone"])
     s3_uri: str = Field(..., min_length=1,
                         description="s3://bucket/key.tar.gz: one gzip-compressed tar of the adapter (adapter_config.json "
                                     "and weights). SageMaker's ArtifactUrl accepts only a single .tar.gz object.",
-                        json_schema_extra={"examples": ["s3://my-bucket/adapters/support-tone.tar.gz"]})
+                        examples=["s3://my-bucket/adapters/support-tone.tar.gz"])
     rank: Literal[8, 16, 32, 64, 128, 256] = Field(
-        16, description="LoRA rank r of the adapter (adapter_config.json `r`); the largest rank of a deployment's "
-                        "adapters becomes option.max_lora_rank.")
+        16, examples=[32],
+        description="LoRA rank r of the adapter (adapter_config.json `r`); the largest rank of a deployment's "
+                    "adapters becomes option.max_lora_rank. Default: 16.")
 
     @field_validator("name")
     @classmethod
@@ -75,17 +76,22 @@ class Adapter(_Strict):
 class Copies(_Strict):
     """How many copies of the model the pool runs, and how Application Auto Scaling moves between min and max."""
 
-    initial: int = Field(1, ge=1, le=1000, description="Copies at deploy time (RuntimeConfig.CopyCount).")
-    min: int = Field(1, ge=0, le=1000, description="Fewest copies autoscaling keeps; 0 lets the component scale to "
-                                                   "zero copies when idle (needs the pool's min_instances: 0 to "
-                                                   "release the instances too).")
-    max: int = Field(1, ge=1, le=1000, description="Most copies autoscaling starts; the pool must hold max copies of "
-                                                   "every model on max_instances instances.")
+    initial: int = Field(1, ge=1, le=1000, examples=[2],
+                         description="Copies at deploy time (RuntimeConfig.CopyCount). Default: 1.")
+    min: int = Field(1, ge=0, le=1000, examples=[0],
+                     description="Fewest copies autoscaling keeps; 0 lets the component scale to zero copies when idle "
+                                 "(the pool's min_instances: 0 releases the instances too). Default: 1.")
+    max: int = Field(1, ge=1, le=1000, examples=[4],
+                     description="Most copies autoscaling starts; the pool must hold max copies of every model on "
+                                 "max_instances instances. Default: 1 (no autoscaling).")
     target_invocations_per_copy: int = Field(
-        10, ge=1, le=1_000_000,
-        description="Target of SageMakerInferenceComponentInvocationsPerCopy (per minute) for target tracking.")
-    scale_in_cooldown: int = Field(600, ge=0, le=86400, description="Seconds between scale-in steps.")
-    scale_out_cooldown: int = Field(300, ge=0, le=86400, description="Seconds between scale-out steps.")
+        10, ge=1, le=1_000_000, examples=[20],
+        description="Target of SageMakerInferenceComponentInvocationsPerCopy (per minute) for target tracking. "
+                    "Default: 10.")
+    scale_in_cooldown: int = Field(600, ge=0, le=86400, examples=[900],
+                                   description="Seconds between scale-in steps. Default: 600.")
+    scale_out_cooldown: int = Field(300, ge=0, le=86400, examples=[120],
+                                    description="Seconds between scale-out steps. Default: 300.")
 
     @model_validator(mode="after")
     def _order(self) -> Copies:
@@ -107,19 +113,20 @@ class EndpointPool(_Strict):
         None, min_length=1, max_length=16,
         description="Instance families the planner may choose the pool's instance type from (NVIDIA GPU families, "
                     "e.g. [g5]). Default: every GPU family in the catalog.",
-        json_schema_extra={"examples": [["g5"]]})
-    instance_type: str | None = Field(None, max_length=64,
-                                      description="Pin the pool's instance type (e.g. ml.g5.12xlarge) instead of "
-                                                  "letting the planner pick the cheapest packing.")
-    min_instances: int = Field(1, ge=0, le=MAX_POOL_INSTANCES,
+        examples=[["g5"]])
+    instance_type: str | None = Field(None, max_length=64, examples=["ml.g5.12xlarge"],
+                                      description="Pin the pool's instance type instead of letting the planner pick "
+                                                  "the cheapest packing. Default: the planner's choice.")
+    min_instances: int = Field(1, ge=0, le=MAX_POOL_INSTANCES, examples=[0],
                                description="ManagedInstanceScaling.MinInstanceCount: 0 releases every instance when "
-                                           "all components have scaled to zero copies.")
-    max_instances: int | None = Field(None, ge=1, le=MAX_POOL_INSTANCES,
+                                           "all components have scaled to zero copies. Default: 1.")
+    max_instances: int | None = Field(None, ge=1, le=MAX_POOL_INSTANCES, examples=[4],
                                       description="ManagedInstanceScaling.MaxInstanceCount. Default: the instances "
                                                   "that hold every component at its max copies.")
     routing: Literal["LEAST_OUTSTANDING_REQUESTS", "RANDOM"] = Field(
-        "LEAST_OUTSTANDING_REQUESTS",
-        description="RoutingConfig.RoutingStrategy: how the endpoint picks a copy for each request.")
+        "LEAST_OUTSTANDING_REQUESTS", examples=["RANDOM"],
+        description="RoutingConfig.RoutingStrategy: how the endpoint picks a copy for each request. "
+                    "Default: LEAST_OUTSTANDING_REQUESTS.")
 
     @model_validator(mode="after")
     def _consistent(self) -> EndpointPool:
