@@ -237,6 +237,10 @@ def report_markdown(resolved: list[ResolvedDeployment], source: ReportSource | N
     data = report_json(resolved, pools)
     rows = data["endpoints"]
     head = ["# LMI endpoint plan", "", _source_line(source, rows), ""]
+    if pools:
+        count = sum(len(p.components) + sum(len(c.adapters) for c in p.components) for p in pools)
+        line = head[2].removesuffix(".").replace(" · 0 endpoints · regions ", "")  # a file of pools only
+        head[2] = line + f" · {len(pools)} shared endpoint{'s' if len(pools) != 1 else ''} with {count} inference components."
     diff: PlanDiff | None = diff_reports(base, data) if base is not None else None
     if diff is not None:
         head += diff_markdown(diff, source.base_label or "base")
