@@ -68,6 +68,15 @@ REFUSALS = [
      "copies: {min: 3, max: 2}}\n", 5, ["copies", "min (3) is greater than max (2)"]),
     ("pool-min-over-max", "endpoints:\n  p:\n    min_instances: 5\n    max_instances: 2\ndeployments:\n"
      "  - {name: a, model: meta-llama/Llama-3.2-1B, endpoint: p}\n", 3, ["min_instances (5) is greater than"]),
+    ("duplicate-adapter", POOL + "deployments:\n  - name: a\n    model: meta-llama/Llama-3.1-8B\n    endpoint: chat-pool\n"
+     "    adapters:\n      - {name: x, s3_uri: 's3://my-bucket/a.tar.gz'}\n      - {name: x, s3_uri: 's3://my-bucket/b.tar.gz'}\n",
+     8, ["adapters lists two adapters with the same name"]),
+    ("component-name-too-long", POOL + "deployments:\n  - {name: " + "a" * 60 + ", model: meta-llama/Llama-3.2-1B, "
+     "endpoint: chat-pool}\n", 5, ["inference component name", "longer than 63 characters"]),
+    ("pool-with-pipeline", POOL + "pipeline:\n  account: '111122223333'\n  region: us-east-1\n  repository: repo\n"
+     "  stages:\n    - {name: staging, account: '444455556666', region: us-west-2}\n"
+     "deployments:\n  - {name: a, model: meta-llama/Llama-3.2-1B, endpoint: chat-pool}\n", 1,
+     ["shared endpoints are not delivered by the pipeline yet"]),
     ("s3-model", POOL + "deployments:\n  - {name: a, model: 's3://my-bucket/llama/', model_config: cfg.json, "
      "endpoint: chat-pool}\n", 5, ["is an s3:// prefix"]),
 ]
