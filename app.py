@@ -25,7 +25,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 import aws_cdk as cdk  # noqa: E402
 
-from selector.deployments import ResolvedDeployment, load_deployments, resolve_all  # noqa: E402
+from selector.deployments import ResolvedDeployment, load_deployments, resolve_all, resolve_pools  # noqa: E402
 from selector.errors import SelectorError  # noqa: E402
 from selector.review import ReportSource, write_report  # noqa: E402
 from stacks._private import assembly  # noqa: E402
@@ -41,12 +41,15 @@ class Built:
     app: cdk.App
     resolved: list[ResolvedDeployment]
     deployments_file: str = DEFAULT_DEPLOYMENTS
+    pools: tuple = ()  # selector.pools.plan.PoolPlan of each shared endpoint
+    pool_members: tuple = ()  # the deployments on shared endpoints
 
     def own_dynamic_references(self) -> set[str]:
         """The only dynamic references the project writes: the Hugging Face token secret of each deployment
         (stacks/lmi_endpoint.py, from an ARN the input boundary validated)."""
-        return {f"{{{{resolve:secretsmanager:{item.deployment.hf_token_secret_arn}:SecretString:::}}}}"
-                for item in self.resolved if item.deployment.hf_token_secret_arn}
+        deployments = [item.deployment for item in self.resolved] + list(self.pool_members)
+        return {f"{{{{resolve:secretsmanager:{d.hf_token_secret_arn}:SecretString:::}}}}"
+                for d in deployments if d.hf_token_secret_arn}
 
 
 def build(deployments_file: str | None = None, app: cdk.App | None = None) -> Built:
@@ -55,11 +58,21 @@ def build(deployments_file: str | None = None, app: cdk.App | None = None) -> Bu
     path = deployments_file or app.node.try_get_context("deployments") or DEFAULT_DEPLOYMENTS
     parsed = load_deployments(path)
     resolved = resolve_all(parsed)
+    pools = resolve_pools(parsed)
     register(app)
     for item in resolved:
         env = cdk.Environment(account=item.deployment.account, region=item.deployment.region) \
             if item.deployment.region or item.deployment.account else None
         LmiEndpointStack(app, item, env=env)
+    members = [d for d in parsed.deployments if d.endpoint is not None]
+    if pools:
+        from stacks.shared_endpoint_stack import SharedEndpointStack  # imported only when a file has pools
+
+        for pool in pools:
+            on_pool = [d for d in members if d.endpoint == pool.name]
+            first = on_pool[0]
+            env = cdk.Environment(account=first.account, region=first.region) if first.region or first.account else None
+            SharedEndpointStack(app, pool, on_pool, env=env)
     if parsed.pipeline is not None:
         # These strings reach the pipeline's templates (source, synth step environment): same guard as deployments.
         refuse_values(parsed.pipeline.model_dump(mode="json"), "pipeline")
@@ -67,7 +80,7 @@ def build(deployments_file: str | None = None, app: cdk.App | None = None) -> Bu
         from stacks.pipeline_stack import PipelineStack, probe_findings  # CDK Pipelines: imported only when used
 
         PipelineStack(app, parsed, path, probe_findings(parsed, path))
-    return Built(app, resolved, str(path))
+    return Built(app, resolved, str(path), tuple(pools), tuple(members))
 
 
 def build_app(deployments_file: str | None = None, app: cdk.App | None = None) -> cdk.App:
@@ -139,7 +152,7 @@ def synthesize(outdir: Path, deployments_file: str | None = None) -> None:
             built = build(deployments_file, cdk.App(outdir=str(staging)))
             _checked_synth(built, staging, outdir)
             source, base = report_inputs(built)
-            write_report(built.resolved, staging, source, base)  # the review report exists only for a checked assembly
+            write_report(built.resolved, staging, source, base, pools=built.pools)  # the review report exists only for a checked assembly
             assembly.publish(staging, outdir)
             succeeded = True
         except (SelectorError, assembly.SynthRefused):

@@ -12,6 +12,7 @@ from typing import Any
 ENDPOINT = "AWS::SageMaker::Endpoint"
 ENDPOINT_CONFIG = "AWS::SageMaker::EndpointConfig"
 MODEL = "AWS::SageMaker::Model"
+INFERENCE_COMPONENT = "AWS::SageMaker::InferenceComponent"
 SCALABLE_TARGET = "AWS::ApplicationAutoScaling::ScalableTarget"
 
 
@@ -103,6 +104,9 @@ def endpoint_facts(template: dict[str, Any]) -> EndpointFacts:
             name = variant.get("VariantName", "AllTraffic")
             instance_type = variant.get("InstanceType")
             ceiling = ceilings.get(name, ceilings.get("*"))
+            managed = variant.get("ManagedInstanceScaling") or {}
+            if managed.get("Status") == "ENABLED" and isinstance(managed.get("MaxInstanceCount"), int):
+                ceiling = managed["MaxInstanceCount"]  # a shared endpoint's pool: SageMaker adds instances up to it
             facts.variants.append(
                 Variant(
                     config_id=logical_id,
@@ -120,6 +124,11 @@ def endpoint_facts(template: dict[str, Any]) -> EndpointFacts:
             if "Image" in container:
                 image = container["Image"]
                 facts.images.append(Image(logical_id, image, tuple(dict.fromkeys(region_mappings(image)))))
+    for logical_id, body in resources(template, INFERENCE_COMPONENT).items():
+        container = body.get("Properties", {}).get("Specification", {}).get("Container", {})
+        if "Image" in container:  # adapter components carry only an ArtifactUrl
+            image = container["Image"]
+            facts.images.append(Image(logical_id, image, tuple(dict.fromkeys(region_mappings(image)))))
     return facts
 
 
@@ -131,6 +140,8 @@ def _autoscaling_ceilings(template: dict[str, Any]) -> dict[str, int]:
         if props.get("ServiceNamespace") != "sagemaker" or "MaxCapacity" not in props:
             continue
         resource_id = props.get("ResourceId")
+        if isinstance(resource_id, str) and resource_id.startswith("inference-component/"):
+            continue  # scales copies, not instances (the pool's ManagedInstanceScaling bounds those)
         match = re.fullmatch(r"endpoint/[^/]+/variant/(.+)", resource_id) if isinstance(resource_id, str) else None
         key = match.group(1) if match else "*"
         ceilings[key] = max(ceilings.get(key, 0), int(props["MaxCapacity"]))

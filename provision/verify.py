@@ -1,5 +1,9 @@
 """Smoke-test a deployed stack: is its endpoint InService, and does one small request come back?
 
+A shared endpoint (stacks/shared_endpoint_stack.py) is checked component by component: its stack's
+`InferenceComponents` output names every model and adapter component, and each gets one request through
+InvokeEndpoint's InferenceComponentName.
+
 One request with `max_new_tokens: 16` costs next to nothing and proves the whole path: the model loaded,
 the container answers in the LMI request format, and the caller may invoke it. The response's shape is
 reported (not only its text) because a wrong shape is how a misconfigured backend usually shows.
@@ -35,6 +39,12 @@ class Result:
 
 def endpoint_names(aws: Aws, stack_name: str) -> list[str]:
     """From the stack's `EndpointName` output, else from its AWS::SageMaker::Endpoint resources."""
+    return list(dict.fromkeys(name for name, _ in targets(aws, stack_name)))
+
+
+def targets(aws: Aws, stack_name: str) -> list[tuple[str, str | None]]:
+    """(endpoint, inference component or None) for every request verify sends: one per endpoint, or one per
+    component of a shared endpoint (its `InferenceComponents` output)."""
     cfn = aws.client("cloudformation")
     stack = describe_stack(cfn, stack_name)
     if stack is None:
@@ -43,9 +53,12 @@ def endpoint_names(aws: Aws, stack_name: str) -> list[str]:
             "--region (stacks pinned to a region are found with --app pointing at cdk.out)."
         )
     outputs = {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs") or []}
+    components = [c for c in outputs.get("InferenceComponents", "").split(",") if c]
+    if outputs.get("EndpointName") and components:
+        return [(outputs["EndpointName"], c) for c in components]
     if outputs.get("EndpointName"):
-        return [outputs["EndpointName"]]
-    return stack_endpoint_names(cfn, stack["StackId"])
+        return [(outputs["EndpointName"], None)]
+    return [(name, None) for name in stack_endpoint_names(cfn, stack["StackId"])]
 
 
 def shape_of(value: Any, depth: int = 0) -> str:
@@ -71,42 +84,54 @@ def generated_text(value: Any) -> str:
     return ""
 
 
-def invoke(aws: Aws, name: str, prompt: str, max_new_tokens: int) -> Result:
-    sagemaker = aws.client("sagemaker")
+def endpoint_status(aws: Aws, name: str) -> tuple[str, str]:
+    """(EndpointStatus, error text): NotFound with SageMaker's words when it does not exist."""
     try:
-        status = sagemaker.describe_endpoint(EndpointName=name)["EndpointStatus"]
+        return aws.client("sagemaker").describe_endpoint(EndpointName=name)["EndpointStatus"], ""
     except ClientError as error:
         if explain_aws_error(error):
             raise
-        return Result(name, "NotFound", error=describe_failure(error))
-    if status != "InService":
-        return Result(name, status, error=f"endpoint is {status}, not InService")
+        return "NotFound", describe_failure(error)
+
+
+def invoke(aws: Aws, name: str, prompt: str, max_new_tokens: int, component: str | None = None,
+           status: tuple[str, str] | None = None) -> Result:
+    label = f"{name} / {component}" if component else name
+    state, why = status or endpoint_status(aws, name)
+    if state == "NotFound":
+        return Result(label, state, error=why)
+    if state != "InService":
+        return Result(label, state, error=f"endpoint is {state}, not InService")
     body = json.dumps({"inputs": prompt, "parameters": {"max_new_tokens": max_new_tokens}})
+    request: dict[str, Any] = {"EndpointName": name, "ContentType": "application/json", "Accept": "application/json",
+                               "Body": body}
+    if component:
+        request["InferenceComponentName"] = component  # routes to that model (or adapter) of a shared endpoint
     started = time.perf_counter()
     try:
-        response = aws.client("sagemaker-runtime").invoke_endpoint(
-            EndpointName=name, ContentType="application/json", Accept="application/json", Body=body
-        )
+        response = aws.client("sagemaker-runtime").invoke_endpoint(**request)
         raw = response["Body"].read()
     except ClientError as error:
         if explain_aws_error(error):
             raise
-        return Result(name, status, latency_ms=(time.perf_counter() - started) * 1000, error=describe_failure(error))
+        return Result(label, state, latency_ms=(time.perf_counter() - started) * 1000, error=describe_failure(error))
     latency = (time.perf_counter() - started) * 1000
     content_type = response.get("ContentType", "")
     try:
         parsed = json.loads(raw)
     except ValueError:
-        return Result(name, status, latency, f"non-JSON body ({len(raw)} bytes)", content_type, raw[:200].decode("utf-8", "replace"))
-    return Result(name, status, latency, shape_of(parsed), content_type, generated_text(parsed))
+        return Result(label, state, latency, f"non-JSON body ({len(raw)} bytes)", content_type,
+                      raw[:200].decode("utf-8", "replace"))
+    return Result(label, state, latency, shape_of(parsed), content_type, generated_text(parsed))
 
 
 def verify(aws: Aws, stack_name: str, console: Console, prompt: str = DEFAULT_PROMPT, max_new_tokens: int = 16) -> list[Result]:
-    names = endpoint_names(aws, stack_name)
-    if not names:
+    found = targets(aws, stack_name)
+    if not found:
         console.print(f"[bold red]{stack_name}: no SageMaker endpoint found in the stack's outputs or resources[/]")
         raise OperationFailed()
-    results = [invoke(aws, name, prompt, max_new_tokens) for name in names]
+    statuses = {name: endpoint_status(aws, name) for name in dict.fromkeys(n for n, _ in found)}
+    results = [invoke(aws, name, prompt, max_new_tokens, component, statuses[name]) for name, component in found]
     for result in results:
         console.print(f"endpoint {escape(result.endpoint)}: {escape(result.status)}")
         if result.latency_ms is not None:

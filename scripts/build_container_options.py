@@ -259,6 +259,25 @@ BACKENDS: dict[str, BackendFacts] = {
                  since="0.30.0", until="0.30.0"),
             Fact("option.quantize", f"{PM}/vllm_rb_properties.py", ("quantize: Optional[str]",), None,
                  since="0.31.0", note="passed on to vLLM's quantization argument as is"),
+            # Multi-LoRA (selector/pools/adapters.py): declared on VllmRbProperties up to 0.31.0; from 0.32.0
+            # enable_lora is on the Properties base class and max_loras on VllmRbProperties (both handed to vLLM by
+            # name), while max_lora_rank and max_cpu_loras reach vllm.EngineArgs through its annotations.
+            Fact("option.enable_lora", f"{PM}/vllm_rb_properties.py", ("enable_lora: Optional[bool] = False",),
+                 until="0.31.0"),
+            Fact("option.enable_lora", f"{PM}/properties.py", ("enable_lora: bool = False",), since="0.32.0"),
+            Fact("option.enable_lora", f"{PM}/vllm_rb_properties.py", ("'enable_lora': self.enable_lora",),
+                 since="0.32.0"),
+            Fact("option.max_loras", f"{PM}/vllm_rb_properties.py", ("max_loras: Optional[int] = 4",), until="0.31.0"),
+            Fact("option.max_loras", f"{PM}/vllm_rb_properties.py", ("max_loras: int = 4", "'max_loras': self.max_loras"),
+                 since="0.32.0"),
+            Fact("option.max_lora_rank", f"{PM}/vllm_rb_properties.py", ("max_lora_rank: Optional[int] = 16",),
+                 until="0.31.0"),
+            Fact("option.max_lora_rank", f"{PM}/vllm_rb_properties.py", ("EngineArgs.__annotations__",),
+                 since="0.32.0", note="passed to vllm.EngineArgs.max_lora_rank (keys of EngineArgs pass through)"),
+            Fact("option.max_cpu_loras", f"{PM}/vllm_rb_properties.py", ("max_cpu_loras: Optional[int] = None",),
+                 until="0.31.0"),
+            Fact("option.max_cpu_loras", f"{PM}/vllm_rb_properties.py", ("EngineArgs.__annotations__",),
+                 since="0.32.0", note="passed to vllm.EngineArgs.max_cpu_loras (keys of EngineArgs pass through)"),
         ],
     ),
 }

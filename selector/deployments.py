@@ -27,6 +27,7 @@ from selector.catalog import read_data
 from selector.errors import NO_VALUE, Problem, SelectorError, excerpt
 from selector.input_boundary import Marks, read_yaml
 from selector.plan import Plan
+from selector.pools.config import COMPONENT_NAME_MAX, DEFAULT_COPIES, Adapter, Copies, EndpointPool
 from selector.request import DEFAULT_REGION, Load, Request, Slo
 
 NAME_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?", re.ASCII)
@@ -51,6 +52,8 @@ MAX_STACK_NAME = LIMITS["stack_name"]["max_chars"]
 # Project policy: endpoints (after traffic expansion) one file may define. Each is a stack synthesized in one
 # `cdk synth`; a file of thousands would stall the pipeline for hours. Split larger fleets across files.
 MAX_ENDPOINTS = 200
+# Keys a shared endpoint decides for all its components: a deployment on one may not set them.
+POOL_OWNED = ("instance_type", "families", "instance_count", "autoscaling", "deployment_guardrails")
 ENVIRONMENT = LIMITS["environment"]
 RUNTIME = read_data("runtime.json")  # the planner's defaults, named in the key descriptions
 
@@ -360,6 +363,21 @@ class Deployment(Strict):
         None, examples=[{"time_to_first_token_ms": 500, "time_per_output_token_ms": 50}],
         description="Latency targets: plans estimated slower are refused, and the batch is lowered to meet the "
                     "per-token target. Default: none.")
+    endpoint: str | None = Field(
+        None, min_length=1, max_length=MAX_ENDPOINT_NAME,
+        description="Name of a shared endpoint under the top-level endpoints: section. The model then runs as an "
+                    "inference component of that endpoint instead of on an endpoint of its own. Default: an endpoint "
+                    "of its own.",
+        examples=["chat-pool"])
+    adapters: list[Adapter] = Field(
+        default_factory=list, max_length=32,
+        examples=[[{"name": "support", "s3_uri": "s3://my-bucket/adapters/support.tar.gz", "rank": 16}]],
+        description="LoRA adapters served on this model (vLLM multi-LoRA), each as an adapter inference component "
+                    "of the shared endpoint; needs endpoint. Default: none.")
+    copies: Copies | None = Field(
+        None, examples=[{"initial": 1, "min": 0, "max": 2}],
+        description="Copies of the model on its shared endpoint and their autoscaling (min 0: scale to zero "
+                    "copies); needs endpoint. Default: one copy, no autoscaling.")
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True, protected_namespaces=())
 
@@ -485,7 +503,44 @@ class Deployment(Strict):
             raise ValueError(f"instance_count ({self.instance_count}) is below autoscaling.min ({self.autoscaling.min})")
         _words(self.kms_region_problem(self.region))
         _words(self.partition_problem(self.region))
+        _words(self.shared_endpoint_problem())
         return self
+
+    def shared_endpoint_problem(self) -> str | None:
+        """What this deployment sets that cannot go with (or without) a shared endpoint."""
+        if self.endpoint is None:
+            if self.adapters:
+                return ("adapters need endpoint: SageMaker serves LoRA adapters as adapter inference components, which "
+                        "exist only on a shared endpoint (add endpoint: <name> and an endpoints: section)")
+            if self.copies is not None:
+                return "copies needs endpoint: copies are inference-component copies on a shared endpoint"
+            return None
+        owned = [k for k in POOL_OWNED if k in self.model_fields_set]
+        if owned:
+            return (f"{owned[0]} is decided by the shared endpoint {self.endpoint}: set it under endpoints.{self.endpoint} "
+                    "(instance_type or families, min_instances, max_instances) and copies: on the deployment")
+        if isinstance(self.traffic, list):
+            return (f"traffic lists two patterns, which makes two endpoints; a deployment on the shared endpoint "
+                    f"{self.endpoint} is one inference component: give one traffic pattern")
+        if self.model.startswith("s3://"):
+            return (f"model {excerpt(self.model)} is an s3:// prefix: an inference component's container takes "
+                    "weights only as one .tar.gz (ArtifactUrl), so the shared endpoint serves hub models; give this "
+                    "model its own endpoint")
+        if self.delivery == "tarball":
+            return (f"delivery tarball cannot reach an inference component: on the shared endpoint {self.endpoint} the "
+                    "options travel as OPTION_* environment variables of the component's container (drop delivery)")
+        if self.backend not in (None, "vllm"):
+            return (f"backend {self.backend} cannot run on the shared endpoint {self.endpoint}: its inference components "
+                    "run vLLM (TensorRT-LLM and NeuronX compile engines per instance shape; adapter components need "
+                    "vLLM multi-LoRA). Drop backend or give the model its own endpoint")
+        names = [a.name for a in self.adapters]
+        if len(set(names)) != len(names):
+            return "adapters lists two adapters with the same name"
+        longest = max((f"{self.endpoint}-{self.name}-{n}" for n in names), key=len, default=f"{self.endpoint}-{self.name}")
+        if len(longest) > COMPONENT_NAME_MAX:
+            return (f"name makes the inference component name {longest!r} is longer than {COMPONENT_NAME_MAX} characters "
+                    "(<endpoint>-<deployment>[-<adapter>]); shorten the names")
+        return None
 
     def kms_region_problem(self, region: str | None) -> str | None:
         """A KMS key serves only its own region: SageMaker refuses a key from another one at deploy time."""
@@ -656,6 +711,11 @@ class DeploymentsFile(Strict):
         "connection_arn": "arn:aws:codeconnections:us-east-1:111122223333:connection/0123abcd-0123-4567-89ab-0123456789ab",
         "stages": [{"name": "staging", "account": "444455556666", "region": "us-west-2"}]}], description="CDK Pipelines delivery of every endpoint to each stage. "
                                                         "Default: none (deploy with `cdk deploy`).")
+    endpoints: dict[str, EndpointPool] = Field(
+        default_factory=dict, max_length=MAX_ENDPOINTS,
+        examples=[{"chat-pool": {"families": ["g5"], "min_instances": 0, "max_instances": 4}}],
+        description="Shared endpoints by name: each hosts the deployments that name it (endpoint: <name>) as "
+                    "inference components on one pool of instances. Default: none.")
     _marks: Any = PrivateAttr(default=None)  # input_boundary.Marks of the file it was read from, for error lines
 
     @property
@@ -681,7 +741,8 @@ def _known_keys(model: type[BaseModel]) -> list[str]:
 
 NESTED = {"autoscaling": Autoscaling, "alarms": Alarms, "deployment_guardrails": Guardrails, "vpc": Vpc,
           "data_capture": DataCapture, "load": LoadSpec, "slo": SloSpec, "pipeline": Pipeline, "stages": PipelineStage,
-          "deployments": Deployment}
+          "deployments": Deployment,
+          "endpoints": EndpointPool, "adapters": Adapter, "copies": Copies}
 
 
 def _model_at(path: tuple) -> type[BaseModel]:
@@ -703,7 +764,7 @@ def _user_path(loc: tuple) -> tuple:
         if isinstance(part, str) and i >= 2 and loc[i - 2] == "options" and text in ("str", "int", "float", "bool"):
             continue
         if isinstance(part, str) and text in ("Deployment", "PipelineStage", "Autoscaling", "Alarms", "Guardrails", "Vpc",
-                                              "DataCapture", "LoadSpec", "SloSpec", "Pipeline"):
+                                              "DataCapture", "LoadSpec", "SloSpec", "Pipeline", "EndpointPool", "Adapter", "Copies"):
             continue
         out.append(part)
     return tuple(out)
@@ -901,11 +962,14 @@ def _check_into(raw: Any, source: str, marks: Marks | None, out: "_Collector") -
         except ValidationError as error:
             _from_validation(error, ("deployments", i), out)
     _check_names(valid, out)
+    if top is not None:
+        _check_pools(valid, top, out)
     if top is not None and top.pipeline is not None:
         _check_stages(valid, top.pipeline, out)
     if out.problems or top is None or len(valid) != len(entries):
         if out.problems and valid:  # `validate` also plans the entries that are well-formed
-            partial = DeploymentsFile.model_construct(defaults=defaults, deployments=list(valid.values()), pipeline=None)
+            partial = DeploymentsFile.model_construct(defaults=defaults, deployments=list(valid.values()), pipeline=None,
+                                                      endpoints=top.endpoints if top is not None else {})
             partial._marks = marks
             out.partial = (partial, list(valid))
         return None, out.sorted()
@@ -936,6 +1000,51 @@ def _check_names(parsed: dict[int, Deployment], out: _Collector) -> None:
                 out.add(("deployments", i, "name"), deployment.name, f"endpoint name {name!r} is used twice",
                         "Names must be unique in the file")
             seen[name] = deployment.name
+
+
+# Settings that live on the shared endpoint (its config, role, stack): every deployment on it must agree.
+SHARED_KEYS = ("region", "account", "delivery_mode", "vpc", "kms_key_arn", "network_isolation", "data_capture",
+               "hf_token_secret_arn", "alarms", "protect", "tags")
+
+
+def _check_pools(parsed: dict[int, Deployment], top: DeploymentsFile, out: _Collector) -> None:
+    """Pool names, unknown pools, and settings the deployments of one pool must share."""
+    names = {d.name for d in parsed.values()}
+    for pool in top.endpoints:
+        problem = None if NAME_PATTERN.fullmatch(pool) else "use lowercase letters, digits and hyphens"
+        if problem is None and len(STACK_PREFIX + pool) > MAX_STACK_NAME:
+            problem = f"stack name {STACK_PREFIX + pool!r} is longer than {MAX_STACK_NAME} characters"
+        if problem is None and pool in names:
+            problem = "is also the name of a deployment; endpoint names must be unique in the file"
+        if problem:
+            out.add(("endpoints", pool), pool, f"endpoint name: {problem}")
+    if top.endpoints and top.pipeline is not None:
+        out.add(("endpoints",), f"{len(top.endpoints)} endpoints",
+                "shared endpoints are not delivered by the pipeline yet (its stages deploy one stack per deployment)",
+                "Synthesize shared endpoints from a deployments file without pipeline:")
+    first: dict[str, Deployment] = {}
+    for i, deployment in parsed.items():
+        pool = deployment.endpoint
+        if pool is None:
+            continue
+        if pool not in top.endpoints:
+            close = difflib.get_close_matches(pool, list(top.endpoints), n=1, cutoff=0.6)
+            known = ", ".join(sorted(top.endpoints)) or "none"
+            out.add(("deployments", i, "endpoint"), pool, "names no endpoint of the endpoints: section",
+                    f"Did you mean {close[0]}?" if close else f"Known endpoints: {known}. Add it under endpoints:")
+            continue
+        if pool not in first:
+            first[pool] = deployment
+            continue
+        for key in SHARED_KEYS:
+            mine, theirs = getattr(deployment, key), getattr(first[pool], key)
+            if mine != theirs:
+                field = "delivery" if key == "delivery_mode" else key
+                shown = mine.model_dump() if isinstance(mine, BaseModel) else mine
+                out.add(("deployments", i, field), shown,
+                        f"differs from deployment {first[pool].name} on the shared endpoint {pool}: {field} belongs to "
+                        "the endpoint (its config, role or stack), so every deployment on it must agree",
+                        f"Set the same {field} on every deployment of {pool} (e.g. under defaults:)")
 
 
 def _check_stages(parsed: dict[int, Deployment], pipeline: Pipeline, out: _Collector) -> None:
@@ -1020,6 +1129,7 @@ def check_file(path: Any) -> tuple[list[ResolvedDeployment], list[Problem]]:
             problems = _merge([], problems + more, document.marks, None) if document.marks else problems + more
         return [], sorted(problems, key=lambda p: (p.line or 0, p.column or 0))
     resolved, problems = _resolve_each(parsed)
+    problems += plan_pools(parsed)[1]
     if parsed.pipeline is not None and not problems:
         for stage in parsed.pipeline.stages:
             try:
@@ -1039,6 +1149,8 @@ def _resolve_each(parsed: DeploymentsFile, prefix: str = "",
     out = _Collector("", parsed.marks, [])
     resolved = []
     for i, deployment in zip(indexes, parsed.deployments):
+        if deployment.endpoint is not None:
+            continue  # planned with its shared endpoint (plan_pools)
         for traffic in deployment.traffic_patterns:
             try:
                 plan = resolve(deployment.request(traffic))
@@ -1066,6 +1178,41 @@ def resolve_all(parsed: DeploymentsFile) -> list[ResolvedDeployment]:
     return resolved
 
 
+def plan_pools(parsed: DeploymentsFile, indexes: list[int] | None = None) -> tuple[list[Any], list[Problem]]:
+    """Every shared endpoint of the file, planned (selector/pools/plan.py); one located problem per refusal."""
+    from selector.pools.plan import Member, PoolRefusal, plan_pool
+
+    indexes = indexes if indexes is not None else list(range(len(parsed.deployments)))
+    out = _Collector("", parsed.marks, [])
+    plans = []
+    for pool_name, pool in sorted(parsed.endpoints.items()):
+        members = [(i, d) for i, d in zip(indexes, parsed.deployments) if d.endpoint == pool_name]
+        try:
+            plans.append(plan_pool(pool_name, pool, [
+                Member(d.name, d.request(d.traffic_patterns[0]), d.copies or DEFAULT_COPIES, tuple(d.adapters))
+                for _, d in members]))
+        except PoolRefusal as refusal:
+            if refusal.deployment is not None:
+                i = next(i for i, d in members if d.name == refusal.deployment)
+                out.add(("deployments", i, refusal.field), refusal.value,
+                        f"on the shared endpoint {pool_name}: {refusal.problem}", refusal.hint,
+                        field=f"deployments[{refusal.deployment}].{refusal.field}")
+            else:
+                out.add(("endpoints", pool_name), refusal.value, refusal.problem, refusal.hint, field=refusal.field)
+        except SelectorError as error:  # a member's own request is bad (unknown model, bad config.json)
+            for p in error.problems:
+                out.add(("endpoints", pool_name), p.value, p.problem, p.hint, field=f"endpoints[{pool_name}]")
+    return plans, out.sorted()
+
+
+def resolve_pools(parsed: DeploymentsFile) -> list[Any]:
+    """Every shared endpoint's PoolPlan; a SelectorError naming each one that cannot be planned."""
+    plans, problems = plan_pools(parsed)
+    if problems:
+        raise SelectorError.of(problems)
+    return plans
+
+
 def resolve_for_stage(parsed: DeploymentsFile, stage: PipelineStage) -> list[ResolvedDeployment]:
     """Every endpoint re-planned for a pipeline stage's account and region (images differ by region)."""
     staged = parsed.model_copy(update={"deployments": [
@@ -1087,4 +1234,4 @@ def json_schema() -> dict[str, Any]:
 
 
 __all__ = ["Deployment", "DeploymentsFile", "ResolvedDeployment", "load_deployments", "parse_deployments",
-           "resolve_all", "check_file", "json_schema"]
+           "resolve_all", "resolve_pools", "plan_pools", "check_file", "json_schema"]

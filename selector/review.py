@@ -9,6 +9,7 @@ page says where the rest is (plan.json holds everything). Deterministic: same in
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,12 +63,61 @@ def row(item: ResolvedDeployment) -> dict[str, Any]:
     }
 
 
-def report_json(resolved: list[ResolvedDeployment]) -> dict[str, Any]:
-    return {
+def report_json(resolved: list[ResolvedDeployment], pools: Sequence[Any] = ()) -> dict[str, Any]:
+    data = {
         "endpoints": [dict(row(item), plan=item.plan.to_json()) for item in resolved],
         "total_hourly_usd": round(sum(row(i)["hourly_usd"] for i in resolved), 2),
         "total_monthly_usd": round(sum(row(i)["monthly_usd"] for i in resolved), 2),
     }
+    if pools:  # files without shared endpoints keep their plan.json byte for byte
+        shared = [pool.to_json() for pool in pools]
+        data["shared_endpoints"] = shared
+        data["total_hourly_usd"] = round(data["total_hourly_usd"] + sum(p["hourly_usd"] for p in shared), 2)
+        data["total_monthly_usd"] = round(data["total_monthly_usd"] + sum(p["monthly_usd"] for p in shared), 2)
+    return data
+
+
+def _gib(mb: int) -> str:
+    return f"{mb / 1024:.1f} GiB"
+
+
+def pool_section(pools: Sequence[Any]) -> list[str]:
+    """plan.md's "Shared endpoints": per pool the packing, $/h against one endpoint per model, and per component
+    its reservation and why it landed there."""
+    lines = ["## Shared endpoints", ""]
+    for pool in pools:
+        data = pool.to_json()
+        saved = data["savings_hourly_usd"]
+        lines += [
+            f"### {_cell(pool.name)}: {pool.instance_type} × {pool.initial_instances}",
+            "",
+            f"**${data['hourly_usd']:,.2f}/h** (${data['monthly_usd']:,.0f}/month) for {len(pool.components)} "
+            f"models, against **${data['separate_hourly_usd']:,.2f}/h** as one endpoint per model "
+            f"(saves ${saved:,.2f}/h, {saved / data['separate_hourly_usd'] * 100 if data['separate_hourly_usd'] else 0:.0f}%). "
+            f"Instances: min {data['min_instances']}, max {data['max_instances']} (managed instance scaling"
+            f"{', scales to zero' if pool.scale_to_zero else ''}); routing {data['routing']}.",
+            "",
+            f"Packing: {_cell(pool.algorithm)}. Placement: "
+            + "; ".join(f"instance {i + 1}: {', '.join(b)}" for i, b in enumerate(data["placement"])) + ".",
+            "",
+            "| component | model | TP = GPUs | host memory | CPU cores | copies (min–max) | batch × len | alone |",
+            "|---|---|---:|---:|---:|---|---|---|",
+        ]
+        for c in pool.components:
+            r, copies = c.reservation, c.copies
+            lines.append(
+                f"| {_cell(c.name)} | {_cell(c.plan.model_id)} | {r.accelerators} | {_gib(r.memory_mb)} | "
+                f"{r.cpu_cores:g} | {copies.initial} ({copies.min}–{copies.max}) | "
+                f"{c.plan.max_batch_size} × {c.plan.max_model_len} | {c.standalone.instance_type} "
+                f"${c.standalone.hourly_usd * copies.initial:.2f}/h |")
+            for adapter in c.adapters:
+                lines.append(f"| ↳ {_cell(c.adapter_component(adapter))} | LoRA r{adapter.rank} "
+                             f"`{_cell(adapter.s3_uri)}` | on base | | | | | |")
+        lines += ["", "<details>", f"<summary>Why each model landed where it did ({_cell(pool.name)})</summary>", ""]
+        lines += [f"- **{_cell(c.name)}**: {_cell(c.why)}" for c in pool.components]
+        lines += [f"- Instance types considered: {_cell(line)}" for line in pool.considered]
+        lines += ["", "</details>", ""]
+    return lines
 
 
 def _cell(text: object) -> str:
@@ -181,11 +231,16 @@ def _fit(head: list[str], table_head: list[str], table: list[str], warnings: lis
 
 
 def report_markdown(resolved: list[ResolvedDeployment], source: ReportSource | None = None,
-                    base: dict[str, Any] | None = None, budget: int = MAX_MARKDOWN_CHARS) -> str:
+                    base: dict[str, Any] | None = None, budget: int = MAX_MARKDOWN_CHARS,
+                    pools: Sequence[Any] = ()) -> str:
     source = source or ReportSource()
-    data = report_json(resolved)
+    data = report_json(resolved, pools)
     rows = data["endpoints"]
     head = ["# LMI endpoint plan", "", _source_line(source, rows), ""]
+    if pools:
+        count = sum(len(p.components) + sum(len(c.adapters) for c in p.components) for p in pools)
+        line = head[2].removesuffix(".").replace(" · 0 endpoints · regions ", "")  # a file of pools only
+        head[2] = line + f" · {len(pools)} shared endpoint{'s' if len(pools) != 1 else ''} with {count} inference components."
     diff: PlanDiff | None = diff_reports(base, data) if base is not None else None
     if diff is not None:
         head += diff_markdown(diff, source.base_label or "base")
@@ -198,16 +253,18 @@ def report_markdown(resolved: list[ResolvedDeployment], source: ReportSource | N
     order = sorted(range(len(rows)), key=lambda i: (rows[i]["endpoint"] not in changed, not rows[i]["warnings"], i))
     details = [_details(rows[i]) for i in order]
     tail = ["## Resources (every endpoint stack)", ""] + _diagram(resolved) if resolved else []
+    if pools:
+        tail = pool_section(pools) + tail
     page = _fit(head, table_head, _summary_rows(rows), _warning_lines(rows), details, tail, budget)
     return "\n".join(page).rstrip("\n") + "\n"
 
 
 def write_report(resolved: list[ResolvedDeployment], outdir: str | Path, source: ReportSource | None = None,
-                 base: dict[str, Any] | None = None) -> None:
+                 base: dict[str, Any] | None = None, pools: Sequence[Any] = ()) -> None:
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    (outdir / "plan.md").write_text(report_markdown(resolved, source, base))
-    (outdir / "plan.json").write_text(json.dumps(report_json(resolved), indent=2, sort_keys=True) + "\n")
+    (outdir / "plan.md").write_text(report_markdown(resolved, source, base, pools=pools))
+    (outdir / "plan.json").write_text(json.dumps(report_json(resolved, pools), indent=2, sort_keys=True) + "\n")
 
 
 

@@ -21,9 +21,11 @@ class EndpointAlarms(Construct):
     """5XX errors, p90 model latency and (on GPUs) GPU memory, named after the endpoint."""
 
     def __init__(self, scope: Construct, construct_id: str, *, endpoint_name: str, variant_name: str, plan: Plan,
-                 settings: Alarms) -> None:
+                 settings: Alarms, dimensions: dict[str, str] | None = None) -> None:
+        """`dimensions` replaces EndpointName/VariantName (an inference component's InferenceComponentName); the
+        GPU memory alarm is per instance, so it is left to the endpoint then."""
         super().__init__(scope, construct_id)
-        dims = {"EndpointName": endpoint_name, "VariantName": variant_name}
+        dims = dimensions or {"EndpointName": endpoint_name, "VariantName": variant_name}
         at_least = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
         above = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
         # (id, name suffix, description, namespace, metric, statistic, threshold, periods, comparison)
@@ -33,7 +35,7 @@ class EndpointAlarms(Construct):
             ("LatencyP90", "model-latency-p90", f"ModelLatency p90 above {settings.latency_p90_ms} ms for 15 minutes",
              "AWS/SageMaker", "ModelLatency", "p90", settings.latency_p90_ms * MICROSECONDS_PER_MS, 3, above),
         ]
-        if plan.accelerator_kind == "nvidia":
+        if plan.accelerator_kind == "nvidia" and dimensions is None:
             # GPUMemoryUtilization sums over GPUs: 100% per GPU, so the ceiling scales with their count.
             specs.append(("GpuMemory", "gpu-memory",
                           f"GPU memory above {settings.gpu_memory_percent}% of {plan.devices} GPUs for 15 minutes",
@@ -57,17 +59,22 @@ class EndpointAlarms(Construct):
                 alarm.add_alarm_action(cw_actions.SnsAction(topic))
 
 
+def autoscaling_role(scope: Construct) -> iam.IRole:
+    """Application Auto Scaling's service-linked role for SageMaker (variants and inference components alike): no
+    extra role to create or review."""
+    return iam.Role.from_role_arn(scope, "ServiceLinkedRole", cdk.Fn.join("", [
+        "arn:", cdk.Aws.PARTITION, ":iam::", cdk.Aws.ACCOUNT_ID, ":role/aws-service-role/",
+        "sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint",
+    ]), mutable=False)
+
+
 class EndpointAutoscaling(Construct):
     """Target tracking on SageMakerVariantInvocationsPerInstance between min and max instances."""
 
     def __init__(self, scope: Construct, construct_id: str, *, endpoint_name: str, variant_name: str,
                  settings: Autoscaling) -> None:
         super().__init__(scope, construct_id)
-        # Application Auto Scaling's service-linked role for SageMaker: no extra role to create or review.
-        linked_role = iam.Role.from_role_arn(self, "ServiceLinkedRole", cdk.Fn.join("", [
-            "arn:", cdk.Aws.PARTITION, ":iam::", cdk.Aws.ACCOUNT_ID, ":role/aws-service-role/",
-            "sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint",
-        ]), mutable=False)
+        linked_role = autoscaling_role(self)
         self.target = appscaling.ScalableTarget(
             self, "Target",
             service_namespace=appscaling.ServiceNamespace.SAGEMAKER,

@@ -155,14 +155,7 @@ class LmiEndpoint(cdk.Resource):
                 volume_size_in_gb=volume_size_gb(plan),
             )],
             kms_key_id=security.kms_key_arn,
-            data_capture_config=sagemaker.CfnEndpointConfig.DataCaptureConfigProperty(
-                destination_s3_uri=security.data_capture_s3_uri,
-                initial_sampling_percentage=security.data_capture_percentage,
-                capture_options=[sagemaker.CfnEndpointConfig.CaptureOptionProperty(capture_mode="Input"),
-                                 sagemaker.CfnEndpointConfig.CaptureOptionProperty(capture_mode="Output")],
-                enable_capture=True,
-                kms_key_id=security.kms_key_arn,
-            ) if security.data_capture_s3_uri else None,
+            data_capture_config=data_capture_config(security),
         )
 
         self.endpoint = sagemaker.CfnEndpoint(
@@ -233,6 +226,20 @@ class LmiEndpoint(cdk.Resource):
     def metric_invocations_per_instance(self, **props: Any) -> cloudwatch.Metric:
         """What target-tracking autoscaling (SageMakerVariantInvocationsPerInstance) follows."""
         return self.metric("InvocationsPerInstance", **{"statistic": "Sum", **props})
+
+
+def data_capture_config(security: EndpointSecurity) -> sagemaker.CfnEndpointConfig.DataCaptureConfigProperty | None:
+    """Request and response capture under the configured prefix, encrypted with the deployment's key."""
+    if not security.data_capture_s3_uri:
+        return None
+    return sagemaker.CfnEndpointConfig.DataCaptureConfigProperty(
+        destination_s3_uri=security.data_capture_s3_uri,
+        initial_sampling_percentage=security.data_capture_percentage,
+        capture_options=[sagemaker.CfnEndpointConfig.CaptureOptionProperty(capture_mode="Input"),
+                         sagemaker.CfnEndpointConfig.CaptureOptionProperty(capture_mode="Output")],
+        enable_capture=True,
+        kms_key_id=security.kms_key_arn,
+    )
 
 
 def _deployment_config(props: LmiEndpointProps):

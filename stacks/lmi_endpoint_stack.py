@@ -4,7 +4,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 from constructs import Construct
 
-from selector.deployments import ResolvedDeployment, replace_field
+from selector.deployments import Deployment, ResolvedDeployment, replace_field
 from selector.errors import SelectorError
 from stacks._private.guard import refuse_injection
 from stacks.endpoint_operations import EndpointAlarms, EndpointAutoscaling
@@ -19,7 +19,12 @@ def stack_name(endpoint_name: str) -> str:
 
 
 def security_of(resolved: ResolvedDeployment) -> EndpointSecurity:
-    d = resolved.deployment
+    return deployment_security(resolved.deployment)
+
+
+def deployment_security(d: Deployment) -> EndpointSecurity:
+    """The network and encryption settings of a deployment (a shared endpoint takes them from its deployments,
+    which selector/deployments.py holds equal)."""
     return EndpointSecurity(
         kms_key_arn=d.kms_key_arn,
         subnet_ids=tuple(d.vpc.subnet_ids) if d.vpc else (),

@@ -1,11 +1,13 @@
 """cdk-nag (3.x API) on every stack, and the findings this design accepts, each with its reason."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import aws_cdk as cdk
 import cdk_nag
 from constructs import Construct
 
-from selector.deployments import ResolvedDeployment
+from selector.deployments import Deployment, ResolvedDeployment
 from stacks._private import policy, resources
 
 
@@ -26,13 +28,23 @@ def acknowledge_endpoint_findings(scope: Construct, resolved: ResolvedDeployment
     stacks/_private/resources.py has proved them literal: a wildcard in input (`s3://bucket/*`, `key/*`) makes a
     different finding id that nothing acknowledges, so the synth fails instead of granting it.
     """
-    deployment = resolved.deployment
+    _acknowledge(scope, resolved.deployment, resolved.endpoint_name, resolved.plan.model_id, ())
+
+
+def acknowledge_shared_endpoint_findings(scope: Construct, deployment: Deployment, endpoint_name: str,
+                                         component_names: Sequence[str]) -> None:
+    """The same findings for a shared endpoint's role (hub models only), plus one log group per component."""
+    _acknowledge(scope, deployment, endpoint_name, None, component_names)
+
+
+def _acknowledge(scope: Construct, deployment: Deployment, endpoint_name: str, model_id: str | None,
+                 component_names: Sequence[str]) -> None:
     resource_star = ("ecr:GetAuthorizationToken supports only Resource '*'; cloudwatch:PutMetricData has no resource "
                      "type and is limited by the cloudwatch:namespace condition to /aws/sagemaker/*")
     if deployment.vpc:
         resource_star += ("; ec2:DescribeDhcpOptions, DescribeNetworkInterfaces, DescribeSecurityGroups, "
                           "DescribeSubnets and DescribeVpcs have no resource types (Service Authorization Reference)")
-    name = resources.endpoint_name("name", resolved.endpoint_name)
+    name = resources.endpoint_name("name", endpoint_name)
     reasons = {
         "AwsSolutions-IAM5[Resource::*]": resource_star,
         "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/"
@@ -40,8 +52,12 @@ def acknowledge_endpoint_findings(scope: Construct, resolved: ResolvedDeployment
             "log streams are created per instance under the endpoint's own log group; the wildcard is the stream name"
         ),
     }
-    model_id = resolved.plan.model_id
-    if model_id.startswith("s3://"):
+    for component in component_names:
+        literal = resources.endpoint_name("inference component name", component)
+        reasons[f"AwsSolutions-IAM5[Resource::{policy.component_log_pattern(literal)}]"] = (
+            "log streams are created per copy under the inference component's own log group; the wildcard is the "
+            "stream name")
+    if model_id and model_id.startswith("s3://"):
         bucket, prefix = resources.s3_location("model", model_id)
         reasons[f"AwsSolutions-IAM5[Resource::{policy.s3_prefix_pattern(bucket, prefix)}]"] = (
             "the model weights are many objects under one S3 prefix; read access is limited to that prefix"

@@ -115,7 +115,7 @@ ROWS = [
         "Did you mean max"),
     row("misspelt-nested-alarms", one("alarms: {sns_topic: 'arn:aws:sns:us-east-1:123456789012:t'}"),
         "alarms.sns_topic", "Did you mean sns_topic_arn"),
-    row("unknown-key-no-match", one("colour: blue"), "colour = 'blue'", "Known keys: account, alarms"),
+    row("unknown-key-no-match", one("colour: blue"), "colour = 'blue'", "Known keys: account, adapters, alarms"),
     row("missing-model", "deployments:\n  - name: chat\n", "deployments[chat].model", "Field required"),
     row("missing-name", "deployments:\n  - model: meta-llama/Meta-Llama-3-8B\n", "deployments[0].name",
         "Field required", where=None),
@@ -382,7 +382,9 @@ def test_make_synth_stops_before_templates(row_id: str, make_tree: Path, tmp_pat
     stale.parent.mkdir(exist_ok=True)
     stale.write_text("{}")  # a template from an earlier synth must not survive a failed one
     env = {k: v for k, v in ENV.items() if not k.startswith("MAKE")}
-    result = subprocess.run(["make", "--no-print-directory", "synth", f"DEPLOYMENTS={path}"], cwd=make_tree, env=env,
+    # -o: never re-run setup from the scratch tree (a stale stamp would re-point the editable install at it)
+    result = subprocess.run(["make", "--no-print-directory", "-o", ".venv/.dev", "-o", "node_modules/.installed",
+                             "synth", f"DEPLOYMENTS={path}"], cwd=make_tree, env=env,
                             capture_output=True, text=True, timeout=300)
     output = result.stdout + result.stderr
     assert result.returncode != 0, output

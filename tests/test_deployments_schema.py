@@ -74,7 +74,8 @@ def test_every_property_has_a_description(schema) -> None:
 def test_every_optional_key_names_its_default_and_has_examples(schema) -> None:
     defs = {"DeploymentsFile": schema, **schema["$defs"]}
     assert set(defs) == {"DeploymentsFile", "Deployment", "Defaults", "Autoscaling", "Alarms", "Guardrails", "Vpc",
-                         "DataCapture", "LoadSpec", "SloSpec", "Pipeline", "PipelineStage"}
+                         "DataCapture", "LoadSpec", "SloSpec", "Pipeline", "PipelineStage", "EndpointPool", "Adapter",
+                         "Copies"}
     for model in defs:
         assert defs[model].get("description"), model
         required = set(defs[model].get("required", []))

@@ -42,6 +42,33 @@ def logs(endpoint_name: str) -> iam.PolicyStatement:
     return iam.PolicyStatement(sid="EndpointLogs", actions=LOG_ACTIONS, resources=[arn])
 
 
+def component_logs(component_names: Sequence[str]) -> iam.PolicyStatement:
+    """Each inference component logs to its own group, /aws/sagemaker/InferenceComponents/<name>."""
+    arns = []
+    for name in component_names:
+        resources.endpoint_name("inference component name", name)
+        arns.append(cdk.Fn.join("", ["arn:", pseudo("PARTITION"), ":logs:", pseudo("REGION"), ":", pseudo("ACCOUNT_ID"),
+                                     f":log-group:{COMPONENT_LOG_GROUP}{name}:*"]))
+    return iam.PolicyStatement(sid="ComponentLogs", actions=LOG_ACTIONS, resources=arns)
+
+
+COMPONENT_LOG_GROUP = "/aws/sagemaker/InferenceComponents/"
+
+
+def component_log_pattern(name: str) -> str:
+    """How cdk-nag renders a component_logs resource (the name already literal)."""
+    return f"arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:{COMPONENT_LOG_GROUP}{name}:*"
+
+
+def read_objects(sid: str, s3_uris: Sequence[str], field: str) -> iam.PolicyStatement:
+    """s3:GetObject on exactly these objects (LoRA adapter archives): no wildcard."""
+    arns = []
+    for uri in s3_uris:
+        bucket, key = resources.s3_location(field, uri)
+        arns.append(cdk.Fn.join("", ["arn:", pseudo("PARTITION"), f":s3:::{bucket}/{key}"]))
+    return iam.PolicyStatement(sid=sid, actions=["s3:GetObject"], resources=arns)
+
+
 def metrics() -> iam.PolicyStatement:
     # PutMetricData has no resource type; the namespace condition keeps it to SageMaker's own.
     return iam.PolicyStatement(
