@@ -56,7 +56,7 @@ def guide_row(params: int) -> dict | None:
     """The quick-table row for this size: nearest row on a log scale (see the module docstring)."""
     rows = GUIDE["rows"]
     billions = params / 1e9
-    for lower, upper in zip(rows, rows[1:]):
+    for lower, upper in zip(rows, rows[1:], strict=False):
         if billions < math.sqrt(lower["params_b"] * upper["params_b"]):
             return lower
     last, before = rows[-1], rows[-2]

@@ -135,7 +135,7 @@ def measure(count: int, pairs: int, folder: Path) -> dict:
               f"floor {wall['floor'][-1]:6.2f} s ({cpu['floor'][-1]:5.2f} s CPU)", flush=True)
     med = {f"{kind}_{label}": statistics.median(series[label])
            for kind, series in (("wall", wall), ("cpu", cpu)) for label in ("app", "floor")}
-    pair_ratios = [a / f for a, f in zip(wall["app"], wall["floor"])]
+    pair_ratios = [a / f for a, f in zip(wall["app"], wall["floor"], strict=True)]
     return {"n": count, **med, "ratio": med["wall_app"] / med["wall_floor"],
             "pair_ratio": statistics.median(pair_ratios), "cpu_ratio": med["cpu_app"] / med["cpu_floor"],
             "pair_ratios": pair_ratios, "wall": wall, "cpu": cpu}

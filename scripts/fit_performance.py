@@ -68,7 +68,7 @@ def fit_kind(kind: str, all_rows: list[dict]) -> dict:
         data["efficiency"][kind] = {"decode_bandwidth_efficiency": bw, "prefill_mfu": mfu,
                                     "ttft_overhead_ms": overhead, "int4_weight_only_bandwidth_factor": 1.0}
         for lats in itertools.product(LATENCY_GRID, repeat=len(families)):
-            data["efficiency"]["allreduce_latency_us"].update(dict(zip(families, lats)))
+            data["efficiency"]["allreduce_latency_us"].update(dict(zip(families, lats, strict=True)))
             found = score(full)
             if best is None or found < best[0]:
                 best = (found, bw, mfu, overhead, lats)
@@ -76,7 +76,7 @@ def fit_kind(kind: str, all_rows: list[dict]) -> dict:
     entry = {"decode_bandwidth_efficiency": bw, "prefill_mfu": mfu, "ttft_overhead_ms": overhead,
              "int4_weight_only_bandwidth_factor": 1.0}
     data["efficiency"][kind] = entry
-    data["efficiency"]["allreduce_latency_us"].update(dict(zip(families, lats)))
+    data["efficiency"]["allreduce_latency_us"].update(dict(zip(families, lats, strict=True)))
     if int4:
         scored = []
         for factor in INT4_GRID:
@@ -85,7 +85,7 @@ def fit_kind(kind: str, all_rows: list[dict]) -> dict:
         (worst4, _), entry["int4_weight_only_bandwidth_factor"] = min(scored)
         worst = max(worst, worst4)
     return {"rows": [r["id"] for r, _ in prepared], "worst_abs_log_error": round(worst, 4),
-            "latencies": dict(zip(families, lats))}
+            "latencies": dict(zip(families, lats, strict=True))}
 
 
 def main() -> None:

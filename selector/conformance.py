@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, cache
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +88,7 @@ def _version_facts(backend: str, version: str, raw: dict[str, Any]) -> VersionFa
                         constraints)
 
 
-@lru_cache(maxsize=None)
+@cache
 def facts(backend: str, version: str) -> VersionFacts | None:
     """The facts for one backend at one image version; None when the catalog has none (not checkable)."""
     raw = _document()["backends"].get(backend, {}).get(version)

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_ID = "urn:lmi-endpoints:deployments-file"  # the repository has no fixed URL; a URN names it wherever it lives

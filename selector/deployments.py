@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
@@ -95,7 +95,7 @@ class Autoscaling(Strict):
                                                 "Default: 300.")
 
     @model_validator(mode="after")
-    def _order(self) -> "Autoscaling":
+    def _order(self) -> Autoscaling:
         if self.min > self.max:
             raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
         return self
@@ -211,7 +211,7 @@ class SloSpec(Strict):
                     f"{MAX_TARGET_MS:,}); the batch is lowered until the estimate meets it. Default: no target.")
 
     @model_validator(mode="after")
-    def _some_target(self) -> "SloSpec":
+    def _some_target(self) -> SloSpec:
         if self.time_to_first_token_ms is None and self.time_per_output_token_ms is None:
             raise ValueError("sets no target: give time_to_first_token_ms, time_per_output_token_ms or both")
         return self
@@ -240,7 +240,7 @@ class Deployment(Strict):
     revision: str | None = Field(
         None, min_length=1, max_length=255, examples=["main", "v1.0"],
         description="Hub branch, tag or commit to load (`option.revision`). Default: the hub's default branch.")
-    traffic: Union[Literal["even", "uneven"], list[Literal["even", "uneven"]]] = Field(
+    traffic: Literal["even", "uneven"] | list[Literal["even", "uneven"]] = Field(
         "uneven", examples=["even", ["uneven", "even"]],
         description="`uneven` (chat, code: lengths vary widely), `even` (summarization, extraction: similar lengths), "
                     "or `[uneven, even]`: one endpoint per pattern, named `<name>-uneven` / `<name>-even`. Default: "
@@ -309,7 +309,7 @@ class Deployment(Strict):
         description="`tarball`: `serving.properties` in a deterministic `model.tar.gz` asset (`ModelDataUrl`); "
                     "`environment`: the same options as `OPTION_*` variables, no asset. Default: `tarball`; "
                     "`environment` (the only choice) for `s3://` models.")
-    options: dict[str, Union[str, int, float, bool]] = Field(
+    options: dict[str, str | int | float | bool] = Field(
         default_factory=dict, max_length=ENVIRONMENT["max_user_options"], examples=[{"option.max_rolling_batch_prefill_tokens": 4096}],
         description=f"Extra `serving.properties` keys (`option.<name>`) passed through as written, at most "
                     f"{ENVIRONMENT['max_user_options']}; a key the plan itself sets is refused. Default: none.",
@@ -476,7 +476,7 @@ class Deployment(Strict):
         return value
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Deployment":
+    def _consistent(self) -> Deployment:
         if self.model.startswith("s3://") and not self.model_config_path:
             raise ValueError("an s3:// model needs model_config (a local config.json) so the selector knows its shape")
         if self.model.startswith("s3://") and not self.model.endswith("/"):
@@ -679,7 +679,7 @@ class Pipeline(Strict):
         return value
 
     @model_validator(mode="after")
-    def _stages(self) -> "Pipeline":
+    def _stages(self) -> Pipeline:
         if self.connection_arn and "/" not in self.repository:
             raise ValueError(f"repository {excerpt(self.repository)}: a connection source needs owner/name")
         if not self.connection_arn and "/" in self.repository:
@@ -709,8 +709,8 @@ class DeploymentsFile(Strict):
     pipeline: Pipeline | None = Field(None, examples=[{
         "account": "111122223333", "region": "us-east-1", "repository": "example-org/llm-endpoints",
         "connection_arn": "arn:aws:codeconnections:us-east-1:111122223333:connection/0123abcd-0123-4567-89ab-0123456789ab",
-        "stages": [{"name": "staging", "account": "444455556666", "region": "us-west-2"}]}], description="CDK Pipelines delivery of every endpoint to each stage. "
-                                                        "Default: none (deploy with `cdk deploy`).")
+        "stages": [{"name": "staging", "account": "444455556666", "region": "us-west-2"}]}],
+        description="CDK Pipelines delivery of every endpoint to each stage. Default: none (deploy with `cdk deploy`).")
     endpoints: dict[str, EndpointPool] = Field(
         default_factory=dict, max_length=MAX_ENDPOINTS,
         examples=[{"chat-pool": {"families": ["g5"], "min_instances": 0, "max_instances": 4}}],
@@ -907,7 +907,7 @@ def _from_validation(error: ValidationError, prefix: tuple, out: _Collector) -> 
 
 
 @lru_cache(maxsize=1)
-def _placeholder() -> "Deployment":
+def _placeholder() -> Deployment:
     """Stands in for the entries while the rest of the document is checked (entries are checked one by one)."""
     return Deployment.model_construct(name="x", model="x")
 
@@ -919,13 +919,13 @@ def _check_document(raw: Any, source: str, marks: Marks | None) -> tuple[Deploym
 
 
 def _check_document_partial(raw: Any, source: str, marks: Marks | None
-                            ) -> tuple[DeploymentsFile | None, list[Problem], "tuple[DeploymentsFile, list[int]] | None"]:
+                            ) -> tuple[DeploymentsFile | None, list[Problem], tuple[DeploymentsFile, list[int]] | None]:
     out = _Collector(source, marks, [])
     parsed, problems = _check_into(raw, source, marks, out)
     return parsed, problems, out.partial
 
 
-def _check_into(raw: Any, source: str, marks: Marks | None, out: "_Collector") -> tuple[DeploymentsFile | None, list[Problem]]:
+def _check_into(raw: Any, source: str, marks: Marks | None, out: _Collector) -> tuple[DeploymentsFile | None, list[Problem]]:
     entries = raw.get("deployments") if isinstance(raw, dict) else None
     out.names = _entry_names(entries if isinstance(entries, list) else [])
     if not isinstance(raw, dict):
@@ -1089,7 +1089,7 @@ def load_deployments(path: Any) -> DeploymentsFile:
     return parsed
 
 
-def _load(path: Any) -> tuple[DeploymentsFile | None, list[Problem], "tuple[DeploymentsFile, list[int]] | None"]:
+def _load(path: Any) -> tuple[DeploymentsFile | None, list[Problem], tuple[DeploymentsFile, list[int]] | None]:
     text, document = read_yaml(path, "deployments file", DEPLOYMENTS_HINT)
     token = _token_problem(text, document.marks.file)
     if token:
@@ -1148,7 +1148,7 @@ def _resolve_each(parsed: DeploymentsFile, prefix: str = "",
     indexes = indexes if indexes is not None else list(range(len(parsed.deployments)))
     out = _Collector("", parsed.marks, [])
     resolved = []
-    for i, deployment in zip(indexes, parsed.deployments):
+    for i, deployment in zip(indexes, parsed.deployments, strict=False):
         if deployment.endpoint is not None:
             continue  # planned with its shared endpoint (plan_pools)
         for traffic in deployment.traffic_patterns:
@@ -1186,7 +1186,7 @@ def plan_pools(parsed: DeploymentsFile, indexes: list[int] | None = None) -> tup
     out = _Collector("", parsed.marks, [])
     plans = []
     for pool_name, pool in sorted(parsed.endpoints.items()):
-        members = [(i, d) for i, d in zip(indexes, parsed.deployments) if d.endpoint == pool_name]
+        members = [(i, d) for i, d in zip(indexes, parsed.deployments, strict=False) if d.endpoint == pool_name]
         try:
             plans.append(plan_pool(pool_name, pool, [
                 Member(d.name, d.request(d.traffic_patterns[0]), d.copies or DEFAULT_COPIES, tuple(d.adapters))

@@ -98,7 +98,7 @@ class SelectorError(Exception):
 
     def __init__(self, field: str, value: object, problem: str, hint: str = "", *,
                  file: str | None = None, line: int | None = None, column: int | None = None,
-                 problems: "list[Problem] | None" = None) -> None:
+                 problems: list[Problem] | None = None) -> None:
         first = Problem(field, value, problem, hint, file, line, column)
         self.problems: list[Problem] = list(problems) if problems else [first]
         head = self.problems[0]
@@ -106,7 +106,7 @@ class SelectorError(Exception):
         super().__init__(self.paragraph())
 
     @classmethod
-    def of(cls, problems: "list[Problem]") -> "SelectorError":
+    def of(cls, problems: list[Problem]) -> SelectorError:
         head = problems[0]
         return cls(head.field, head.value, head.problem, head.hint, problems=problems)
 
@@ -130,7 +130,7 @@ def value_text(value: object) -> str:
     return excerpt(value)
 
 
-def one_of(options: "list[str] | tuple[str, ...]", limit: int = 12) -> str:
+def one_of(options: list[str] | tuple[str, ...], limit: int = 12) -> str:
     """Human list of the values that would work, shortened when long."""
     opts = list(options)
     if len(opts) > limit:

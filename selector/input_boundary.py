@@ -236,7 +236,7 @@ class Marks:
     by_mark: dict[tuple[int, int], tuple] = field(default_factory=dict)  # every key and item, duplicates too
 
     @classmethod
-    def index(cls, file: str, root: Node | None) -> "Marks":
+    def index(cls, file: str, root: Node | None) -> Marks:
         marks = cls(file)
         if root is None:
             return marks

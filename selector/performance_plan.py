@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from selector.errors import SelectorError
-from selector.performance import Sizing, estimate_workload, size_for_load, slo_batch, workload
+from selector.performance import Sizing, size_for_load, slo_batch, workload
 from selector.rules.base import Candidate, Context, Verdict
 from selector.sizing import max_batch_size
 

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from selector.catalog import GIB, load_catalog, read_data
+from selector.catalog import GIB, load_catalog
 from selector.plan import Plan
 
 BAR_WIDTH = 50

@@ -17,7 +17,7 @@ from typing import Any
 from selector.catalog import GIB
 from selector.deployments import ResolvedDeployment
 from selector.plan import HOURS_PER_MONTH
-from selector.plan_diff import PlanDiff, change_line, diff_reports, markdown as diff_markdown
+from selector.plan_diff import PlanDiff, diff_reports, markdown as diff_markdown
 
 # https://github.com/orgs/community/discussions/27190: issue and pull-request comments hold 65,536 characters;
 # keep a margin for a header a CI job may prepend.

@@ -4,7 +4,8 @@ the validator, the catalogs, the README table and an independent JSON Schema imp
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 import jsonschema
 import pytest

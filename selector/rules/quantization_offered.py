@@ -3,7 +3,8 @@
 Runtime methods are applied at load or compile time; AWQ/GPTQ/FP8 checkpoints must already be quantized
 and are read as they are (vLLM/lmi-dist load AOT checkpoints, TensorRT-LLM quantizes while compiling, DeepSpeed and
 NeuronX quantize to int8 at load: the vllm_user_guide.md and trt_llm_user_guide.md under
-https://github.com/deepjavalibrary/djl-serving/blob/d21927c4a692335fba62a87cc430a5fc00c5f790/serving/docs/lmi/user_guides/; offers per version in selector/data/backends.json).
+https://github.com/deepjavalibrary/djl-serving/blob/d21927c4a692335fba62a87cc430a5fc00c5f790/serving/docs/lmi/user_guides/;
+offers per version in selector/data/backends.json).
 """
 from __future__ import annotations
 
