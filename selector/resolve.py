@@ -26,7 +26,7 @@ LOCAL_MODEL_DIR = "/opt/ml/model"
 def resolve(request: Request, catalog: Catalog | None = None) -> Plan:
     catalog = catalog or load_catalog()
     validate_request(request, catalog)
-    shape = load_model(request.model, request.model_config)
+    shape = load_model(request.model, request.model_config, request.revision)
     validate_against_model(request, shape, catalog)
     lengths = decide_lengths(request, shape, catalog)
     min_concurrency = request.min_concurrency or catalog.runtime["default_min_concurrency"]

@@ -1,5 +1,7 @@
-"""Each device holds its share of the weights plus KV cache for min_concurrency full-length sequences,
-and one model copy may batch that many (backend cap: 256, or 32 on Neuron)."""
+"""Each device holds its share of the weights plus KV cache for min_concurrency full-length sequences within
+what vLLM would give it (CUDA-visible total x gpu_memory_utilization, less non-torch memory and the profile run's
+activation peak: selector/memory.py, docs/memory.md), and one model copy may batch that many (backend cap: 256,
+or 32 on Neuron)."""
 from __future__ import annotations
 
 from selector.catalog import GIB
