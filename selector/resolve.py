@@ -1,4 +1,4 @@
-"""resolve(): a Request becomes a Plan, offline and explained (DESIGN.md "The decision").
+"""resolve(): a Request becomes a Plan, offline and explained (README.md "How it decides").
 
 Enumerate every (backend, container version, quantization, instance, TP), reject each candidate that fails
 a rule (keeping the reason), rank the survivors, and build the plan from the best one.
