@@ -124,6 +124,7 @@ class MemoryEstimate:
     kv_token_capacity: int  # tokens one model copy can hold
     required_tokens: int  # min_concurrency x max_model_len
     max_model_len: int
+    engine_token_limit: int | None = None  # TensorRT-LLM: largest max_num_tokens measured to fit (None: unknown)
 
     @property
     def fits(self) -> bool:
@@ -136,8 +137,17 @@ class MemoryEstimate:
 
     def as_dict(self, batch: int) -> dict[str, int]:
         data = asdict(self)
+        if self.engine_token_limit is None:
+            del data["engine_token_limit"]
         data["per_device_bytes"] = self.per_device_bytes(batch)
         return data
+
+
+def trtllm_token_limit(shape: ModelShape, instance: Instance, tp: int, catalog: Catalog) -> int | None:
+    """The largest max_num_tokens DJL measured a TensorRT-LLM engine of this model to fit on this GPU at this TP
+    (runtime.json trtllm_measured_max_tokens; 0 = Out of Memory), or None when not measured."""
+    key = f"{shape.model_id}|{accelerator_key(instance)}|{tp}"
+    return catalog.runtime["trtllm_measured_max_tokens"].get(key)
 
 
 def estimate(
@@ -166,4 +176,5 @@ def estimate(
         kv_token_capacity=max(0, budget) // kv_device,
         required_tokens=min_concurrency * max_model_len,
         max_model_len=max_model_len,
+        engine_token_limit=trtllm_token_limit(shape, instance, tp, catalog) if backend == "tensorrtllm" else None,
     )
