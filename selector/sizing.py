@@ -32,7 +32,8 @@ def max_num_tokens(batch: int, max_input_tokens: int, memory: MemoryEstimate, ca
     guess = max(max_input_tokens, round(batch * max_input_tokens * rt["trtllm_max_num_tokens_alpha"]))
     tokens = min(guess, max(max_input_tokens, memory.kv_token_capacity))
     if memory.engine_token_limit is not None:
-        tokens = min(tokens, max(max_input_tokens, int(memory.engine_token_limit * rt["trtllm_max_num_tokens_fraction"])))
+        advised = int(memory.engine_token_limit * rt["trtllm_max_num_tokens_fraction"])
+        tokens = min(tokens, max(max_input_tokens, advised))
     return tokens
 
 
