@@ -27,15 +27,18 @@ class Lengths:
 
 
 def decide_lengths(request: Request, shape: ModelShape, catalog: Catalog) -> Lengths:
+    """Defaults stay within the model's max positions; asked-for lengths may reach its serving limit, which for
+    relative-position models (T5) lies beyond n_positions (model_types.json relative_position_context_limit)."""
     runtime = catalog.runtime
-    limit = shape.max_positions
+    trained = shape.max_positions
+    limit = shape.max_context
     given_in, given_out = request.max_input_tokens, request.max_output_tokens
     if given_in is None and given_out is None:
-        total = min(limit, runtime["default_max_model_len"])
+        total = min(trained, runtime["default_max_model_len"])
         output = min(runtime["default_max_output_tokens"], total // 2)
         return Lengths(total - output, output, total, True)
-    output = given_out if given_out is not None else min(runtime["default_max_output_tokens"], limit // 2)
-    inputs = given_in if given_in is not None else min(limit, runtime["default_max_model_len"]) - output
+    output = given_out if given_out is not None else min(runtime["default_max_output_tokens"], trained // 2)
+    inputs = given_in if given_in is not None else min(trained, runtime["default_max_model_len"]) - output
     total = inputs + output
     if total > limit:
         if given_in is not None and given_out is not None:
@@ -44,7 +47,8 @@ def decide_lengths(request: Request, shape: ModelShape, catalog: Catalog) -> Len
             field, value = ("max_input_tokens", given_in) if given_in is not None else ("max_output_tokens", given_out)
         raise SelectorError(
             field, value,
-            f"{shape.model_id} supports at most {limit} tokens of context (max positions in its config), and "
+            f"{shape.model_id} supports at most {limit} tokens of context ("
+            f"{'max positions in its config' if limit == trained else 'the longest context it is served at'}), and "
             f"input + output here come to {total}",
             f"Keep input + output at or below {limit}",
         )

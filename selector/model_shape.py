@@ -7,7 +7,7 @@ GQA, gated MLPs, mixture-of-experts, tied embeddings and encoder-decoder stacks.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -64,6 +64,14 @@ class ModelShape:
     published_params: int | None
     source: str
     from_catalog: bool = False
+    experts_per_token: int = 1  # routed experts each token passes through (1 for dense models)
+    context_limit: int | None = None  # longest input + output the model serves, when not its max positions
+    revision: str | None = None  # the hub revision whose checkpoint dtype this shape describes
+
+    @property
+    def max_context(self) -> int:
+        """Longest input + output: max positions, or a sourced serving limit for relative-position models (T5)."""
+        return max(self.max_positions, self.context_limit or 0)
 
     @property
     def attention_width(self) -> int:
@@ -71,7 +79,8 @@ class ModelShape:
 
     @property
     def serving_dtype(self) -> str:
-        """fp16 checkpoints serve in fp16; bf16 and fp32 ones in bf16 (fp32 T5 overflows in fp16)."""
+        """fp16 checkpoints serve in fp16; bf16 and fp32 ones in bf16 (fp32 T5 overflows in fp16). Serving is always
+        16-bit; only host RAM, download and disk see the checkpoint's own dtype (checkpoint_bytes)."""
         return "fp16" if self.checkpoint_dtype == "float16" else "bf16"
 
     def _attention_params(self) -> int:
@@ -313,7 +322,9 @@ def shape_from_config(
     encoder_decoder = bool(config.get("is_encoder_decoder")) or model_type == "t5"
     gated = traits["mlp"] == "gated" or str(config.get("feed_forward_proj", "")).startswith("gated")
     method, bits, group = _prequantized(config)
-    dtype = str(config.get("torch_dtype") or config.get("dtype") or "float16")
+    # transformers writes torch_dtype (dtype from v4.56) when it saves a checkpoint; a config without either is
+    # an older save whose weights are float32 (EleutherAI/gpt-j-6b main: no torch_dtype, ~24 GB of fp32).
+    dtype = str(config.get("torch_dtype") or config.get("dtype") or "float32")
     return ModelShape(
         model_id=model_id,
         architecture=architectures[0],
@@ -335,14 +346,24 @@ def shape_from_config(
         gated_mlp=gated,
         encoder_decoder=encoder_decoder,
         learned_positions=traits["learned_position_embeddings"],
-        checkpoint_dtype=dtype if dtype in DTYPE_BYTES else "float16",
+        checkpoint_dtype=dtype if dtype in DTYPE_BYTES else "float32",
         prequantized=method,
         quant_bits=bits,
         quant_group_size=group,
         published_params=published,
         source=source,
         from_catalog=from_catalog,
+        experts_per_token=_experts_per_token(config, moe.experts),
+        context_limit=traits.get("relative_position_context_limit"),
     )
+
+
+def _experts_per_token(config: dict[str, Any], experts: int) -> int:
+    """Top-k routing of a mixture-of-experts model: Mixtral/Qwen-MoE num_experts_per_tok, DBRX ffn_config.moe_top_k."""
+    if experts <= 1:
+        return 1
+    top_k = config.get("num_experts_per_tok") or (config.get("ffn_config") or {}).get("moe_top_k") or 2
+    return int(top_k) if isinstance(top_k, int) and not isinstance(top_k, bool) and 0 < top_k <= experts else 2
 
 
 @lru_cache(maxsize=1)
@@ -363,8 +384,11 @@ def catalog_entry(model_id: str) -> dict[str, Any] | None:
     return _catalog_models().get(model_id.lower())
 
 
-def load_model(model: str, model_config: str | None = None) -> ModelShape:
-    """Resolve `model` (catalog id, path to config.json, or S3/hub id with a local `model_config`)."""
+def load_model(model: str, model_config: str | None = None, revision: str | None = None) -> ModelShape:
+    """Resolve `model` (catalog id, path to config.json, or S3/hub id with a local `model_config`).
+
+    A `revision` of a catalog model that the catalog lists (e.g. EleutherAI/gpt-j-6b revision float16) changes the
+    checkpoint dtype to that revision's; a local config.json already describes the revision it was saved from."""
     for field, value in (("model_config", model_config), ("model", model)):
         if value and "\0" in value:
             raise SelectorError(field, value, "contains a NUL character, so it is neither a path nor a model id")
@@ -380,7 +404,8 @@ def load_model(model: str, model_config: str | None = None) -> ModelShape:
         return _from_file(path / "config.json" if path.is_dir() else path, str(path), "model")
     entry = catalog_entry(model)
     if entry is not None:
-        return shape_from_config(entry["config"], entry["id"], entry["source"], entry.get("published_params"), True)
+        shape = shape_from_config(entry["config"], entry["id"], entry["source"], entry.get("published_params"), True)
+        return with_revision(shape, entry, revision)
     close = difflib.get_close_matches(model.lower(), list(_catalog_models()), n=3, cutoff=0.6)
     hint = f"Did you mean {one_of(close)}? " if close else ""
     raise SelectorError(
@@ -388,6 +413,14 @@ def load_model(model: str, model_config: str | None = None) -> ModelShape:
         "not in the bundled catalog and not a path to a config.json (the selector never downloads from the hub)",
         hint + "Pass a local config.json (model_config) for other models, or list the catalog with: python -m selector catalog models",
     )
+
+
+def with_revision(shape: ModelShape, entry: dict[str, Any], revision: str | None) -> ModelShape:
+    """The catalog's known revisions carry their own checkpoint dtype (sourced in models.json)."""
+    known = (entry.get("revisions") or {}).get(revision or "")
+    if not known:
+        return shape
+    return replace(shape, checkpoint_dtype=known["torch_dtype"], revision=revision)
 
 
 def _from_file(path: Path, model_id: str, field: str) -> ModelShape:

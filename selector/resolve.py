@@ -28,7 +28,7 @@ def resolve(request: Request, catalog: Catalog | None = None) -> Plan:
     catalog = catalog or load_catalog()
     validate_request(request, catalog)
     check_load_slo(request)
-    shape = load_model(request.model, request.model_config)
+    shape = load_model(request.model, request.model_config, request.revision)
     validate_against_model(request, shape, catalog)
     lengths = decide_lengths(request, shape, catalog)
     min_concurrency = request.min_concurrency or catalog.runtime["default_min_concurrency"]

@@ -26,10 +26,15 @@ def max_batch_size(candidate: Candidate, memory: MemoryEstimate, catalog: Catalo
 
 
 def max_num_tokens(batch: int, max_input_tokens: int, memory: MemoryEstimate, catalog: Catalog) -> int:
-    """TensorRT-LLM tokens per engine step: batch x input x alpha, at least one full prompt."""
-    alpha = catalog.runtime["trtllm_max_num_tokens_alpha"]
-    guess = max(max_input_tokens, round(batch * max_input_tokens * alpha))
-    return min(guess, max(max_input_tokens, memory.kv_token_capacity))
+    """TensorRT-LLM tokens per engine step: batch x input x alpha, at least one full prompt; where DJL measured the
+    largest engine that fits this model on this GPU, at most half of it (the tutorial's advice), still >= a prompt."""
+    rt = catalog.runtime
+    guess = max(max_input_tokens, round(batch * max_input_tokens * rt["trtllm_max_num_tokens_alpha"]))
+    tokens = min(guess, max(max_input_tokens, memory.kv_token_capacity))
+    if memory.engine_token_limit is not None:
+        advised = int(memory.engine_token_limit * rt["trtllm_max_num_tokens_fraction"])
+        tokens = min(tokens, max(max_input_tokens, advised))
+    return tokens
 
 
 def clamp(value: float, low: int, high: int) -> int:

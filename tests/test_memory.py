@@ -4,8 +4,11 @@ from __future__ import annotations
 import pytest
 
 from selector.catalog import GIB, load_catalog
-from selector.memory import kv_bytes_per_token, usable_bytes, weight_bytes
-from selector.model_shape import load_model
+from selector.memory import (
+    MIB, Engine, activation_bytes, device_capacity_bytes, engine, estimate, kv_bytes_per_token, usable_bytes,
+    weight_bytes,
+)
+from selector.model_shape import load_model, shape_from_config
 
 
 @pytest.mark.parametrize("model_id,expected", [
@@ -43,9 +46,72 @@ def test_weights_by_method():
     assert awq == pytest.approx(shape.block_params() * (0.5 + 2.5 / 128) + embeddings, rel=1e-6)
 
 
+@pytest.mark.parametrize("instance,mib", [
+    ("ml.g5.2xlarge", 22587),     # torch.cuda total_memory on an A10G (nvidia-smi shows 23028 MiB)
+    ("ml.p4d.24xlarge", 40339),   # CUDA deviceQuery on A100-SXM4-40GB (nvidia-smi 40960 MiB)
+    ("ml.p4de.24xlarge", 81158),  # CUDA deviceQuery on A100-SXM4-80GB (nvidia-smi 81920 MiB)
+    ("ml.inf2.xlarge", 16 * 1024),  # HBM per NeuronCore-v2
+])
+def test_capacity_is_what_the_runtime_reports_not_nominal(instance, mib):
+    catalog = load_catalog()
+    assert device_capacity_bytes(catalog.instances[instance], catalog) == mib * MIB
+
+
 def test_usable_bytes_per_device():
     catalog = load_catalog()
     g5 = catalog.instances["ml.g5.2xlarge"]
-    assert usable_bytes(g5, catalog) == int(24 * GIB * 0.9 - 1 * GIB)
+    assert usable_bytes(g5, catalog) == int(22587 * MIB * 0.9 - 0.25 * GIB)
+    assert usable_bytes(g5, catalog, activation=GIB) == int(22587 * MIB * 0.9 - 1.25 * GIB)
     inf2 = catalog.instances["ml.inf2.8xlarge"]
     assert usable_bytes(inf2, catalog) == int(16 * GIB * 0.9)
+
+
+LLAMA3_8B = "meta-llama/Meta-Llama-3-8B"
+QWEN25_14B = {  # Qwen/Qwen2.5-14B-Instruct config.json subset (the model in vllm-project/vllm#13061)
+    "architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "hidden_size": 5120, "intermediate_size": 13824,
+    "num_attention_heads": 40, "num_key_value_heads": 8, "num_hidden_layers": 48, "vocab_size": 152064,
+    "max_position_embeddings": 32768, "torch_dtype": "bfloat16", "tie_word_embeddings": False,
+}
+
+
+@pytest.mark.parametrize("shape,tp,eng,logged_gib", [
+    # vLLM V0 (PR #10511): Meta-Llama-3-8B, max_num_batched_tokens 8192, activation peak 1.26 GiB at TP 1 and TP 2
+    pytest.param(LLAMA3_8B, 1, "v0", 1.26, id="llama3-8b-v0-tp1"),
+    pytest.param(LLAMA3_8B, 2, "v0", 1.26, id="llama3-8b-v0-tp2"),
+    # vLLM V1 (issue #13061): Qwen2.5-14B at TP 2, 2048 batched tokens, activation peak 0.19 GiB
+    pytest.param(QWEN25_14B, 2, "v1", 0.19, id="qwen2.5-14b-v1-tp2"),
+])
+def test_activation_model_bounds_vllm_logged_peaks(shape, tp, eng, logged_gib):
+    """The activation model must not claim less than vLLM itself logged, nor more than twice that."""
+    catalog = load_catalog()
+    shape = load_model(shape) if isinstance(shape, str) else shape_from_config(shape, "qwen", "test")
+    rt = catalog.runtime
+    profile = Engine(8192, rt["vllm_v0_sampler_fp32_copies"]) if eng == "v0" else \
+        Engine(2048, rt["vllm_v1_sampler_fp32_copies"])
+    modelled = activation_bytes(shape, tp, profile, catalog) / GIB
+    assert logged_gib <= modelled <= 2 * logged_gib
+
+
+@pytest.mark.parametrize("backend,version,max_model_len,tokens", [
+    ("vllm", "0.38.0", 4096, 2048),       # V1: chunked prefill, SchedulerConfig default 2048
+    ("vllm", "0.33.0", 8192, 2048),
+    ("vllm", "0.32.0", 4096, 4096),       # V0: max(max_model_len, 2048)
+    ("lmi-dist", "0.32.0", 1024, 2048),
+    ("tensorrtllm", "0.33.0", 4096, 4096),
+])
+def test_profile_tokens_follow_the_engine(backend, version, max_model_len, tokens):
+    assert engine(backend, version, max_model_len, load_catalog()).profile_tokens == tokens
+
+
+@pytest.mark.parametrize("model,instance,tp,length,kv_tokens", [
+    # issue 9: Llama-2-70B on g5.48xlarge holds ~20 full 4096-token sequences, not 29
+    ("meta-llama/Llama-2-70b-hf", "ml.g5.48xlarge", 8, 4096, (20 * 4096, 22 * 4096)),
+    # Llama-2-7B on one A10G: vLLM's ~0.9 x 22 GiB less 12.55 GiB of weights leaves ~14k tokens of KV
+    ("meta-llama/Llama-2-7b-hf", "ml.g5.2xlarge", 1, 4096, (13_000, 15_000)),
+])
+def test_kv_capacity_of_the_precedents(model, instance, tp, length, kv_tokens):
+    catalog = load_catalog()
+    mem = estimate(load_model(model), catalog.methods["none"], catalog.instances[instance], tp, length, 1, catalog,
+                   "vllm", "0.38.0")
+    low, high = kv_tokens
+    assert low <= mem.kv_token_capacity <= high

@@ -114,3 +114,45 @@ def load_model_config(model_id: str) -> dict:
     from selector.model_shape import catalog_entry
 
     return dict(catalog_entry(model_id)["config"])
+
+
+def _llama(**extra):
+    config = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "num_hidden_layers": 2, "hidden_size": 64,
+              "num_attention_heads": 4, "intermediate_size": 128, "vocab_size": 100, "max_position_embeddings": 256}
+    return shape_from_config({**config, **extra}, "x", "config.json")
+
+
+@pytest.mark.parametrize("extra,dtype,bytes_per_param", [
+    ({}, "float32", 4),  # no torch_dtype: transformers saved fp32 weights (issue 9: GPT-J)
+    ({"torch_dtype": "float16"}, "float16", 2),
+    ({"dtype": "bfloat16"}, "bfloat16", 2),  # transformers >= 4.56 spelling
+    ({"torch_dtype": "float32"}, "float32", 4),
+])
+def test_checkpoint_dtype_comes_from_the_config(extra, dtype, bytes_per_param):
+    s = _llama(**extra)
+    assert s.checkpoint_dtype == dtype
+    assert s.checkpoint_bytes() == s.total_params() * bytes_per_param
+    assert s.serving_dtype in ("fp16", "bf16")  # serving stays 16-bit whatever the checkpoint holds
+
+
+def test_gpt_j_main_is_fp32_and_its_float16_revision_is_half():
+    main = load_model("EleutherAI/gpt-j-6b")
+    assert main.checkpoint_dtype == "float32"
+    assert main.checkpoint_bytes() / 1e9 == pytest.approx(24.2, rel=0.02)  # ~24 GB on the hub
+    half = load_model("EleutherAI/gpt-j-6b", revision="float16")
+    assert (half.checkpoint_dtype, half.revision, half.serving_dtype) == ("float16", "float16", "fp16")
+    assert half.checkpoint_bytes() * 2 == main.checkpoint_bytes()
+    assert load_model("EleutherAI/gpt-j-6b", revision="some-branch").checkpoint_dtype == "float32"
+
+
+def test_t5_context_limit_beyond_n_positions():
+    s = load_model("google/flan-t5-xl")
+    assert (s.max_positions, s.max_context) == (512, 2048)
+    assert load_model("meta-llama/Llama-2-7b-hf").max_context == 4096
+
+
+@pytest.mark.parametrize("model_id,top_k", [
+    ("mistralai/Mixtral-8x7B-v0.1", 2), ("databricks/dbrx-instruct", 4), ("meta-llama/Llama-2-7b-hf", 1),
+])
+def test_experts_per_token(model_id, top_k):
+    assert load_model(model_id).experts_per_token == top_k

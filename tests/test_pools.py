@@ -62,7 +62,8 @@ REFUSALS = [
      "  - {name: a, model: meta-llama/Llama-3.2-1B, endpoint: neuron}\n", 2,
      ["endpoints[neuron]", "Inferentia instances cannot host"]),
     ("dearer-than-separate", POOL + "deployments:\n  - {name: a, model: google/gemma-2b, endpoint: chat-pool}\n"
-     "  - {name: b, model: meta-llama/Llama-2-7b-hf, endpoint: chat-pool}\n", 2,
+     "  - {name: b, model: meta-llama/Llama-2-7b-hf, endpoint: chat-pool, max_input_tokens: 1536, "
+     "max_output_tokens: 512}\n", 2,
      ["endpoints[chat-pool]", "costs more than one endpoint per model", "$2.93/h"]),
     ("copies-order", POOL + "deployments:\n  - {name: a, model: meta-llama/Llama-3.2-1B, endpoint: chat-pool, "
      "copies: {min: 3, max: 2}}\n", 5, ["copies", "min (3) is greater than max (2)"]),

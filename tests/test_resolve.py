@@ -171,3 +171,36 @@ def test_region_without_newest_image_falls_back_to_newest_published_there():
                            max_output_tokens=128, region="ap-east-2"))
     assert plan.backend == "vllm"  # no TensorRT-LLM image in ap-east-2
     assert "Not tensorrtllm: " in " ".join(plan.rationale)
+
+
+def test_t5_serves_beyond_n_positions_up_to_its_sourced_limit():
+    """Issue 9: T5's relative position buckets do not cap context at n_positions 512; JumpStart serves Flan-T5 at
+    1024 input / 2048 total. Defaults still stay at n_positions."""
+    plan = resolve(Request(model="google/flan-t5-xl", max_input_tokens=1024, max_output_tokens=1024))
+    assert plan.max_model_len == 2048
+    assert resolve(Request(model="google/flan-t5-xl")).max_model_len == 512
+    with pytest.raises(SelectorError) as info:
+        resolve(Request(model="google/flan-t5-xl", max_input_tokens=1024, max_output_tokens=1025))
+    assert "at most 2048 tokens" in info.value.paragraph()
+
+
+@pytest.mark.parametrize("kwargs,batch", [
+    # issue 9: with CUDA-visible capacity 70B on g5.48xlarge batches ~20 full 4096-token sequences, not 29
+    (dict(model="meta-llama/Llama-2-70b-hf", instance_type="ml.g5.48xlarge", tensor_parallel_degree=8), 21),
+    (dict(model="meta-llama/Llama-2-7b-hf", instance_type="ml.g5.2xlarge", max_input_tokens=3072,
+          max_output_tokens=1024), 3),
+    (dict(model="tiiuae/falcon-40b", instance_type="ml.g5.12xlarge", tensor_parallel_degree=4,
+          max_input_tokens=1024, max_output_tokens=1024), 3),
+])
+def test_aws_precedents_stay_feasible_at_cuda_visible_capacity(kwargs, batch):
+    plan = resolve(Request(backend="vllm", min_concurrency=1, **kwargs))
+    assert plan.max_batch_size == batch
+    assert plan.memory["device_capacity_bytes"] < 24 * 1024**3
+
+
+def test_revision_with_fp16_weights_sizes_host_ram_by_it():
+    main = resolve(Request(model="EleutherAI/gpt-j-6b"))
+    half = resolve(Request(model="EleutherAI/gpt-j-6b", revision="float16"))
+    assert main.instance_type != "ml.g5.xlarge"  # fp32 checkpoint (~22.5 GiB) does not load in 16 GiB of RAM
+    assert half.checkpoint_bytes * 2 == main.checkpoint_bytes
+    assert half.serving_properties.get("option.revision") == "float16"

@@ -41,6 +41,7 @@ class Context:
         return estimate(
             self.shape, candidate.quantization, candidate.instance, candidate.tp,
             self.max_model_len, self.min_concurrency, self.catalog,
+            candidate.backend.name, candidate.image.version,
         )
 
 

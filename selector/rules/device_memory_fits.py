@@ -1,5 +1,7 @@
-"""Each device holds its share of the weights plus KV cache for min_concurrency full-length sequences,
-and one model copy may batch that many (backend cap: 256, or 32 on Neuron)."""
+"""Each device holds its share of the weights plus KV cache for min_concurrency full-length sequences within
+what vLLM would give it (CUDA-visible total x gpu_memory_utilization, less non-torch memory and the profile run's
+activation peak: selector/memory.py, docs/memory.md), and one model copy may batch that many (backend cap: 256,
+or 32 on Neuron)."""
 from __future__ import annotations
 
 from selector.catalog import GIB
@@ -25,6 +27,9 @@ def check(candidate: Candidate, ctx: Context) -> Rejection | None:
             return Rejection(NAME, f"{candidate.backend.display_name} {offer.method} loads the 16-bit weights "
                                    f"before quantizing: {full:.1f} GiB per device at TP {candidate.tp} exceeds "
                                    f"{usable:.1f} GiB usable on {candidate.instance.name}")
+    engine = _engine_limit(candidate, ctx, mem.engine_token_limit)
+    if engine:
+        return engine
     if mem.fits:
         return None
     weights = mem.weights_per_device_bytes / GIB
@@ -41,3 +46,20 @@ def check(candidate: Candidate, ctx: Context) -> Rejection | None:
         f"tokens exceed {usable:.1f} GiB usable per device on {candidate.instance.name} at TP {candidate.tp} "
         f"(room for {mem.kv_token_capacity} tokens)",
     )
+
+
+def _engine_limit(candidate: Candidate, ctx: Context, limit: int | None) -> Rejection | None:
+    """TensorRT-LLM processes a whole prompt in one engine step: it must fit the largest engine DJL measured for this
+    model on this GPU (runtime.json trtllm_measured_max_tokens)."""
+    if limit is None:
+        return None
+    where = f"{ctx.shape.model_id} on {candidate.instance.accelerator} at TP {candidate.tp}"
+    source = "DJL's TensorRT-LLM max_num_tokens tutorial, LMI 0.28.0"
+    if limit == 0:
+        return Rejection(NAME, f"TensorRT-LLM runs out of memory for {where} at every max_num_tokens ({source})")
+    default_out = ctx.catalog.runtime["default_max_output_tokens"]
+    prompt = ctx.request.max_input_tokens or ctx.max_model_len - min(default_out, ctx.max_model_len // 2)
+    if prompt <= limit:
+        return None
+    return Rejection(NAME, f"a {prompt}-token prompt needs a TensorRT-LLM engine of at least {prompt} tokens; "
+                           f"{where} fits at most {limit} ({source})")

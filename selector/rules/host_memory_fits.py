@@ -1,25 +1,43 @@
-"""Host RAM holds the checkpoint as stored plus headroom for the OS and model server while loading.
+"""Host RAM holds what the loader keeps resident while the weights go to the devices, plus headroom.
 
-lmi-facts 7: ml.g5.xlarge has 16 GiB of RAM for a 24 GiB GPU; the LMI guide sends ~7B fp16 models to
-ml.g5.2xlarge or larger. Headroom: selector/data/runtime.json.
+How the loaders load (docs/memory.md "Host RAM"):
+- GPU engines (vLLM, TensorRT-LLM, DeepSpeed): a pickle .bin shard is torch.load-ed whole into RAM by every TP
+  rank, safetensors are mmapped. The selector does not know the checkpoint's file format, so it assumes the
+  checkpoint as stored (its own dtype: fp32 for GPT-J's main branch) may pass through RAM, plus headroom bounded
+  by the LMI instance guide (~7B fp16 goes to ml.g5.2xlarge, not the 16 GiB ml.g5.xlarge).
+- Transformers NeuronX loads one 16-bit CPU copy (low_cpu_mem_usage, dtype cast while loading) before compiling
+  and moving it to the NeuronCores, so host RAM holds the 16-bit weights, not an fp32 checkpoint, plus headroom
+  bounded by DJL's own Llama-2-7B fp16 TP 2 run on the 16 GiB ml.inf2.xlarge. Constants: selector/data/runtime.json.
 """
 from __future__ import annotations
 
 from selector.catalog import GIB
+from selector.memory import SERVING_DTYPE_BYTES
 from selector.rules.base import Candidate, Context, Rejection
 
 NAME = "host_memory_fits"
 
 
+def resident_bytes(candidate: Candidate, ctx: Context) -> tuple[int, str]:
+    """Bytes the loader keeps in host RAM at its peak, and what they are."""
+    shape = ctx.shape
+    if candidate.instance.accelerator_kind == "neuron" and not shape.prequantized:
+        return shape.total_params() * SERVING_DTYPE_BYTES, "16-bit weights"
+    return shape.checkpoint_bytes(), f"checkpoint as stored, {shape.checkpoint_dtype}"
+
+
 def check(candidate: Candidate, ctx: Context) -> Rejection | None:
-    headroom = int(ctx.catalog.runtime["host_memory_headroom_gib"] * GIB)
-    checkpoint = ctx.shape.checkpoint_bytes()
+    runtime = ctx.catalog.runtime
+    key = "neuron_host_memory_headroom_gib" if candidate.instance.accelerator_kind == "neuron" \
+        else "host_memory_headroom_gib"
+    headroom = int(runtime[key] * GIB)
+    resident, what = resident_bytes(candidate, ctx)
     host = int(candidate.instance.host_memory_gib * GIB)
-    if checkpoint + headroom <= host:
+    if resident + headroom <= host:
         return None
     return Rejection(
         NAME,
         f"{candidate.instance.name} has {candidate.instance.host_memory_gib:g} GiB host RAM; loading needs "
-        f"{(checkpoint + headroom) / GIB:.1f} GiB (checkpoint {checkpoint / GIB:.1f} GiB + "
+        f"{(resident + headroom) / GIB:.1f} GiB ({what} {resident / GIB:.1f} GiB + "
         f"{headroom / GIB:g} GiB headroom)",
     )

@@ -6,7 +6,7 @@ from tests.rules.helpers import candidate, context
 
 
 @pytest.mark.parametrize("backend,method,model,instance,tp,expect", [
-    pytest.param("tensorrtllm", "awq", "codellama/CodeLlama-34b-hf", "ml.g5.2xlarge", 1, "exceed the 24.0 GiB",
+    pytest.param("tensorrtllm", "awq", "codellama/CodeLlama-34b-hf", "ml.g5.2xlarge", 1, "exceed the 22.1 GiB",
                  id="codellama-34b-awq-one-a10g"),
     pytest.param("tensorrtllm", "awq", "meta-llama/Llama-2-70b-hf", "ml.g5.12xlarge", 4, "of all 4 GPU(s)",
                  id="llama2-70b-awq-g5.12xlarge"),

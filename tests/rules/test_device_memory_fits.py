@@ -37,3 +37,30 @@ def test_batch_cap(backend, instance, min_concurrency, expect):
     assert (verdict is None) == (expect is None), verdict
     if expect:
         assert expect in verdict.reason
+
+
+@pytest.mark.parametrize("instance,tp,model,max_input,expect", [
+    # DJL's max_num_tokens tutorial (LMI 0.28.0): Llama-3-70B on g5.48xlarge TP 8 is Out of Memory at any size
+    pytest.param("ml.g5.48xlarge", 8, "meta-llama/Meta-Llama-3-70B", 1024, "runs out of memory", id="llama3-70b-oom"),
+    pytest.param("ml.p4d.24xlarge", 8, "meta-llama/Meta-Llama-3-70B", 1024, None, id="llama3-70b-p4d-82000"),
+    # Gemma-7B on one A10G: at most 1190 tokens per engine step
+    pytest.param("ml.g5.2xlarge", 1, "google/gemma-7b", 2048, "fits at most 1190", id="gemma-7b-tp1-long-prompt"),
+    pytest.param("ml.g5.2xlarge", 1, "google/gemma-7b", 1024, None, id="gemma-7b-tp1-short-prompt"),
+])
+def test_tensorrtllm_engine_must_fit_a_prompt(instance, tp, model, max_input, expect):
+    verdict = device_memory_fits.check(
+        candidate("tensorrtllm", instance, tp=tp),
+        context(model, max_model_len=max_input + 512, min_concurrency=1, max_input_tokens=max_input,
+                max_output_tokens=512))
+    assert (verdict is None) == (expect is None), verdict
+    if expect:
+        assert expect in verdict.reason
+
+
+def test_tensorrtllm_max_num_tokens_stays_within_half_the_measured_engine():
+    from selector import Request, resolve
+
+    plan = resolve(Request(model="meta-llama/Llama-2-70b-hf", backend="tensorrtllm", instance_type="ml.g5.48xlarge",
+                           tensor_parallel_degree=8, max_input_tokens=1024, max_output_tokens=512))
+    assert plan.memory["engine_token_limit"] == 4100
+    assert int(plan.serving_properties["option.max_num_tokens"]) == 2050  # the tutorial: max_tokens / 2

@@ -15,3 +15,28 @@ def test_host_memory_fits(instance, model, expect):
     assert (verdict is None) == (expect is None)
     if expect:
         assert expect in verdict.reason
+
+
+@pytest.mark.parametrize("backend,instance,model,revision,expect", [
+    # GPT-J's main branch is fp32 (~22.5 GiB): it must not be planned onto a 16 GiB host
+    pytest.param("vllm", "ml.g5.xlarge", "EleutherAI/gpt-j-6b", None, "checkpoint as stored, float32 22.5 GiB",
+                 id="gpt-j-fp32-on-16gib"),
+    pytest.param("vllm", "ml.g5.2xlarge", "EleutherAI/gpt-j-6b", None, None, id="gpt-j-fp32-on-32gib"),
+    pytest.param("vllm", "ml.g5.xlarge", "EleutherAI/gpt-j-6b", "float16", None, id="gpt-j-fp16-revision-on-16gib"),
+    # DJL's Neuron tuning guide ran Llama-2-7B fp16 at TP 2 on ml.inf2.xlarge (16 GiB RAM)
+    pytest.param("neuronx", "ml.inf2.xlarge", "meta-llama/Llama-2-7b-hf", None, None, id="7b-on-inf2-xlarge"),
+    pytest.param("neuronx", "ml.inf2.xlarge", "meta-llama/Llama-2-13b-hf", None, "16-bit weights 24.2 GiB",
+                 id="13b-fp16-not-on-inf2-xlarge"),
+])
+def test_host_memory_follows_the_loader(backend, instance, model, revision, expect):
+    from selector.catalog import load_catalog
+    from selector.model_shape import load_model
+    from selector.request import Request
+    from selector.rules.base import Context
+
+    ctx = Context(Request(model=model, revision=revision), load_model(model, revision=revision), load_catalog(),
+                  2048, 1)
+    verdict = host_memory_fits.check(candidate(backend, instance, tp=2 if backend == "neuronx" else 1), ctx)
+    assert (verdict is None) == (expect is None), verdict
+    if expect:
+        assert expect in verdict.reason
