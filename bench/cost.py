@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 from selector.catalog import GIB, load_catalog  # noqa: E402
 from selector.errors import SelectorError  # noqa: E402
 from selector.model_shape import catalog_model_ids, load_model  # noqa: E402
+from selector.plan import Plan  # noqa: E402
 from selector.request import Load, Request, Slo  # noqa: E402
 from selector.resolve import enumerate_candidates, resolve  # noqa: E402
 from selector.rules import RULES  # noqa: E402
@@ -94,7 +95,7 @@ class Case:
     prefer: str
     lengths: str
     params: int
-    request: Request | None = None
+    request: Request
     plan: dict | None = None
     error: str | None = None
     guide: str | None = None
@@ -104,6 +105,12 @@ class Case:
     @property
     def label(self) -> str:
         return f"{self.model} [{self.traffic}, {self.prefer}]"
+
+    @property
+    def planned(self) -> dict:
+        """The plan's JSON, for a case known to have one (compare() keeps only those)."""
+        assert self.plan is not None, f"{self.label} has no plan: {self.error}"
+        return self.plan
 
 
 def plan_line(plan: dict) -> str:
@@ -209,17 +216,17 @@ def compare(cases: list[Case], which: str, quiet: bool) -> None:
     planned = [c for c in cases if c.plan]
     usable = [c for c in planned if getattr(c, which)]
     missing = [c for c in planned if not getattr(c, which)]
-    plan_total = sum(c.plan["cost"]["hourly_usd"] for c in usable)
+    plan_total = sum(c.planned["cost"]["hourly_usd"] for c in usable)
     ref_total = sum(catalog.instances[getattr(c, which)].hourly_usd for c in usable)
-    cheaper = [c for c in usable if c.plan["cost"]["hourly_usd"] < catalog.instances[getattr(c, which)].hourly_usd]
-    dearer = [c for c in usable if c.plan["cost"]["hourly_usd"] > catalog.instances[getattr(c, which)].hourly_usd]
+    cheaper = [c for c in usable if c.planned["cost"]["hourly_usd"] < catalog.instances[getattr(c, which)].hourly_usd]
+    dearer = [c for c in usable if c.planned["cost"]["hourly_usd"] > catalog.instances[getattr(c, which)].hourly_usd]
     same = len(usable) - len(cheaper) - len(dearer)
     print(f"\n== Plans vs the {title}")
     print(f"  {len(usable)} cases with a reference: plans ${plan_total:,.2f}/h vs reference ${ref_total:,.2f}/h "
           f"({(plan_total / ref_total - 1) * 100:+.1f}%); cheaper {len(cheaper)}, same {same}, dearer {len(dearer)}")
     for prefer in ("balanced", "cost"):
         sub = [c for c in usable if c.prefer == prefer]
-        p = sum(c.plan["cost"]["hourly_usd"] for c in sub)
+        p = sum(c.planned["cost"]["hourly_usd"] for c in sub)
         r = sum(catalog.instances[getattr(c, which)].hourly_usd for c in sub)
         print(f"    prefer {prefer:8}: ${p:,.2f}/h vs ${r:,.2f}/h ({(p / r - 1) * 100:+.1f}%) over {len(sub)} cases")
     if missing:
@@ -227,8 +234,8 @@ def compare(cases: list[Case], which: str, quiet: bool) -> None:
         print(f"  no reference for {len(missing)} cases ({', '.join(names)}): "
               + ("beyond the guide's largest row" if which == "guide" else "no G5 holds 1.2 x fp16 weights"))
     explained = {
-        "cheaper": [(c, *cheaper_reason(c.plan, getattr(c, which))) for c in cheaper],
-        "dearer": [(c, *dearer_reason(c.plan, getattr(c, which), c.request)) for c in dearer],
+        "cheaper": [(c, *cheaper_reason(c.planned, getattr(c, which))) for c in cheaper],
+        "dearer": [(c, *dearer_reason(c.planned, getattr(c, which), c.request)) for c in dearer],
     }
     for label, rows in explained.items():
         if rows:
@@ -242,7 +249,7 @@ def compare(cases: list[Case], which: str, quiet: bool) -> None:
         print(f"  -- {label} than the reference:")
         for c, _, why in rows:
             ref = getattr(c, which)
-            print(f"  {c.label}: ${c.plan['cost']['hourly_usd']:.2f} vs {ref} ${catalog.instances[ref].hourly_usd:.2f}"
+            print(f"  {c.label}: ${c.planned['cost']['hourly_usd']:.2f} vs {ref} ${catalog.instances[ref].hourly_usd:.2f}"
                   f" ({c.params / 1e9:.1f}B, {c.lengths}) - {why}")
 
 
@@ -258,13 +265,16 @@ def per_token(quiet: bool) -> None:
         f"{TOKEN_SLO.time_per_output_token_ms:g} ms)")
     if not quiet:
         print(f"  {'model':48} {'per-hour plan':34} {'$/1M@batch':>10}  {'heavy-load plan':34} {'n':>3} {'$/1M@load':>9}")
-    moved, total, examples = Counter(), Counter(), []
+    moved: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    examples: list[tuple[str, str, Plan, Plan]] = []
     for model in catalog_model_ids():
         try:
             hourly = resolve(Request(model=model, prefer="cost"))
         except SelectorError:
             print(f"  {model:48} cannot be planned")
             continue
+        assert hourly.performance is not None  # resolve() estimates every plan it returns
         row = [f"  {model:48} {hourly.instance_type + ' ' + hourly.quantization:34} "
                f"{hourly.performance['usd_per_million_output_tokens']:10.2f}"]
         for name, load in LOADS.items():
@@ -279,6 +289,7 @@ def per_token(quiet: bool) -> None:
                 examples.append((model, name, hourly, plan))
             if name == "heavy":
                 perf = plan.performance
+                assert perf is not None  # resolve() estimates every plan it returns
                 row.append(f"  {plan.instance_type + ' ' + plan.quantization:34} {perf['instance_count']:3} "
                            f"{perf['usd_per_million_output_tokens_at_load']:9.2f}")
         if not quiet:
@@ -289,6 +300,7 @@ def per_token(quiet: bool) -> None:
               f"{total[name]} models ({share:.0%})")
     for model, name, hourly, plan in examples[: (4 if quiet else 12)]:
         perf = plan.performance
+        assert perf is not None  # resolve() estimates every plan it returns
         print(f"    e.g. {model} [{name}]: per hour {hourly.instance_type} ${hourly.hourly_usd:.2f}/h; per token "
               f"{plan.instance_type} x {perf['instance_count']} at ${perf['usd_per_million_output_tokens_at_load']:.2f}"
               f"/1M tokens ({perf['time_per_output_token_ms']:.0f} ms TPOT, batch {perf['batch']})")

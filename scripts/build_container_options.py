@@ -18,6 +18,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 from selector.versions import in_range, version_key
 
@@ -282,7 +283,19 @@ BACKENDS: dict[str, BackendFacts] = {
     ),
 }
 
-ENVIRONMENT = [
+class EnvironmentRule(TypedDict):
+    """How one range of versions turns OPTION_* environment variables into properties, and where it is read."""
+
+    min_version: str
+    max_version: str | None  # None: up to the newest version
+    engine_variable: str | None  # None: no environment variable sets `engine`
+    branch: str
+    path: str
+    token: str
+    note: str
+
+
+ENVIRONMENT: list[EnvironmentRule] = [
     {"min_version": "0.25.0", "max_version": "0.26.0", "engine_variable": None,
      "branch": "0.26.0-dlc", "path": MODELINFO, "token": 'prop.putIfAbsent("option." + key, value);',
      "note": "every OPTION_<NAME> becomes option.<name> (OPTION_ENTRYPOINT -> option.entryPoint); there is no "
@@ -352,6 +365,8 @@ def build(mirror: Mirror) -> dict:
                     tokens = fact.tokens
                 require(mirror, branch, fact.path, tokens, what)
                 if fact.key == "option.entryPoint":
+                    if not fact.values:
+                        raise SystemExit(f"{what}: the fact names no module to look for")
                     module = fact.values[0].replace(".", "/") + ".py"
                     if not mirror.exists(branch, f"engines/python/setup/{module}"):
                         raise SystemExit(f"{what}: {module} missing at {branch}")
@@ -399,8 +414,9 @@ def build(mirror: Mirror) -> dict:
     for rule in ENVIRONMENT:
         commit = mirror.commit(rule["branch"])
         require(mirror, rule["branch"], rule["path"], (rule["token"],), "environment rule")
-        environment.append({k: rule[k] for k in ("min_version", "max_version", "engine_variable", "note")}
-                           | {"evidence": evidence(rule["branch"], rule["path"], commit)})
+        environment.append({"min_version": rule["min_version"], "max_version": rule["max_version"],
+                            "engine_variable": rule["engine_variable"], "note": rule["note"],
+                            "evidence": evidence(rule["branch"], rule["path"], commit)})
     return {
         "as_of": AS_OF,
         "source": (f"{REPO} release branches (0.25.0-dlc .. 0.36.0-lmi27-dlc; master for 0.38.0), read key by key; "

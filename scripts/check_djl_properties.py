@@ -24,6 +24,7 @@ import json
 import sys
 import types
 from pathlib import Path
+from typing import Any
 
 STUB_ROOTS = ("torch", "vllm", "tensorrt_llm", "transformers", "numpy", "safetensors", "huggingface_hub")
 CLASSES = {  # backend -> (module, class) the handler validates its properties with
@@ -42,7 +43,8 @@ def render(backend: str, version: str, out: Path) -> None:
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     table = _il.import_module("tests.test_conformance")
-    resolve_module = _il.import_module("selector.resolve")
+    # Any: the package exports a function named resolve, so mypy cannot name this module's type.
+    resolve_module: Any = _il.import_module("selector.resolve")
     hint = resolve_module._without_pins_hint
     resolve_module._without_pins_hint = lambda request: ""  # refused pins need no hint here; restored below
     try:

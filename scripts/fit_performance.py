@@ -63,7 +63,7 @@ def fit_kind(kind: str, all_rows: list[dict]) -> dict:
     full = [(r, p) for r, p in prepared if not p[1].int4_weight_only]
     int4 = [(r, p) for r, p in prepared if p[1].int4_weight_only]
     families = KIND_FAMILIES[kind]
-    best = None
+    best: tuple[tuple[float, float], float, float, float, tuple[float, ...]] | None = None
     for bw, mfu, overhead in itertools.product(*GRID.values()):
         data["efficiency"][kind] = {"decode_bandwidth_efficiency": bw, "prefill_mfu": mfu,
                                     "ttft_overhead_ms": overhead, "int4_weight_only_bandwidth_factor": 1.0}
@@ -72,6 +72,8 @@ def fit_kind(kind: str, all_rows: list[dict]) -> dict:
             found = score(full)
             if best is None or found < best[0]:
                 best = (found, bw, mfu, overhead, lats)
+    if best is None:
+        raise SystemExit("the parameter grid is empty: nothing was scored")
     (worst, _), bw, mfu, overhead, lats = best
     entry = {"decode_bandwidth_efficiency": bw, "prefill_mfu": mfu, "ttft_overhead_ms": overhead,
              "int4_weight_only_bandwidth_factor": 1.0}

@@ -563,7 +563,7 @@ class Deployment(Strict):
         return None
 
     @property
-    def delivery_mode(self) -> str:
+    def delivery_mode(self) -> Literal["tarball", "environment"]:
         """The explicit delivery, else environment for s3:// weights (mounted as they are) and tarball otherwise."""
         return self.delivery or ("environment" if self.model.startswith("s3://") else "tarball")
 
@@ -739,10 +739,11 @@ def _known_keys(model: type[BaseModel]) -> list[str]:
     return sorted((f.alias or name) for name, f in model.model_fields.items())
 
 
-NESTED = {"autoscaling": Autoscaling, "alarms": Alarms, "deployment_guardrails": Guardrails, "vpc": Vpc,
-          "data_capture": DataCapture, "load": LoadSpec, "slo": SloSpec, "pipeline": Pipeline, "stages": PipelineStage,
-          "deployments": Deployment,
-          "endpoints": EndpointPool, "adapters": Adapter, "copies": Copies}
+NESTED: dict[str, type[BaseModel]] = {
+    "autoscaling": Autoscaling, "alarms": Alarms, "deployment_guardrails": Guardrails, "vpc": Vpc,
+    "data_capture": DataCapture, "load": LoadSpec, "slo": SloSpec, "pipeline": Pipeline, "stages": PipelineStage,
+    "deployments": Deployment,
+    "endpoints": EndpointPool, "adapters": Adapter, "copies": Copies}
 
 
 def _model_at(path: tuple) -> type[BaseModel]:
@@ -791,7 +792,7 @@ def _entry_names(entries: list) -> list[str]:
     names = []
     for entry in entries:
         name = entry.get("name") if isinstance(entry, dict) else None
-        text = name.isoformat() if hasattr(name, "isoformat") else name
+        text = name.isoformat() if name is not None and hasattr(name, "isoformat") else name
         if isinstance(text, (int, float)) and not isinstance(text, bool):
             text = str(text) if abs(text) < 1e15 else None
         names.append(text if isinstance(text, str) and text.isprintable() and 0 < len(text) <= 80
@@ -839,8 +840,9 @@ def _walk_text(value: Any, path: tuple, out: _Collector, budget: list[int]) -> N
                 out.add(where, item, problem, "Write the literal value; nothing in a deployments file is resolved later")
         elif isinstance(item, dict):
             for key, child in item.items():
-                if isinstance(key, str) and aws_names.deploy_time_problem(key):
-                    out.add((*where, key), key, "this key " + aws_names.deploy_time_problem(key),
+                key_problem = aws_names.deploy_time_problem(key) if isinstance(key, str) else None
+                if key_problem:
+                    out.add((*where, key), key, "this key " + key_problem,
                             "Write the literal key")
                 stack.append((child, (*where, key)))
         elif isinstance(item, list):
@@ -1010,14 +1012,14 @@ SHARED_KEYS = ("region", "account", "delivery_mode", "vpc", "kms_key_arn", "netw
 def _check_pools(parsed: dict[int, Deployment], top: DeploymentsFile, out: _Collector) -> None:
     """Pool names, unknown pools, and settings the deployments of one pool must share."""
     names = {d.name for d in parsed.values()}
-    for pool in top.endpoints:
-        problem = None if NAME_PATTERN.fullmatch(pool) else "use lowercase letters, digits and hyphens"
-        if problem is None and len(STACK_PREFIX + pool) > MAX_STACK_NAME:
-            problem = f"stack name {STACK_PREFIX + pool!r} is longer than {MAX_STACK_NAME} characters"
-        if problem is None and pool in names:
+    for declared in top.endpoints:
+        problem = None if NAME_PATTERN.fullmatch(declared) else "use lowercase letters, digits and hyphens"
+        if problem is None and len(STACK_PREFIX + declared) > MAX_STACK_NAME:
+            problem = f"stack name {STACK_PREFIX + declared!r} is longer than {MAX_STACK_NAME} characters"
+        if problem is None and declared in names:
             problem = "is also the name of a deployment; endpoint names must be unique in the file"
         if problem:
-            out.add(("endpoints", pool), pool, f"endpoint name: {problem}")
+            out.add(("endpoints", declared), declared, f"endpoint name: {problem}")
     if top.endpoints and top.pipeline is not None:
         out.add(("endpoints",), f"{len(top.endpoints)} endpoints",
                 "shared endpoints are not delivered by the pipeline yet (its stages deploy one stack per deployment)",
@@ -1104,7 +1106,7 @@ def _merge(first: list[Problem], then: list[Problem], marks: Marks, data: Any) -
     names = _entry_names(entries if isinstance(entries, list) else [])
     located = []
     for p in first:
-        path = marks.by_mark.get((p.line, p.column))
+        path = marks.by_mark.get((p.line, p.column)) if p.line is not None and p.column is not None else None
         located.append(Problem(_label(path, names) if path else p.field, p.value, p.problem, p.hint, p.file, p.line,
                                p.column))
     spots = {(p.line, p.column) for p in located}

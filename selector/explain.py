@@ -109,6 +109,7 @@ def _quantization_line(best: Candidate, ranked: list[Candidate], ctx: Context) -
         why = ("not allowed (balanced keeps full precision; allow it with quantization: auto or prefer: cost)"
                if policy == "none" else "no quantized plan was cheaper")
         return f"Quantization none: weights stay 16-bit; quantization {why}."
+    assert method.weight_bits is not None, f"quantization {method.name} keeps no bit width"  # only `none` has none
     bytes_per = method.weight_bits / 8 + (method.group_overhead_bytes / method.group_size if method.group_size else 0)
     full = [c for c in ranked if c.quantization.name == "none"]
     compare = (f"; the cheapest full-precision plan is {full[0].instance.name} at ${full[0].instance.hourly_usd:.2f}/h"

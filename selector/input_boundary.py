@@ -167,6 +167,7 @@ class BoundedLoader(yaml.SafeLoader):
                 raise _Limit(f"uses more than {MAX_YAML_ALIASES} aliases (*name)", mark,
                              "Write the values out, or use fewer anchors")
             node = super().compose_node(parent, index)
+            assert node is not None  # PyYAML returns the anchored node (its stub says Node | None)
             if id(node) not in self.weights:
                 raise _Limit("has an alias that refers to a collection containing it (a recursive alias)", mark)
             return node
@@ -178,6 +179,7 @@ class BoundedLoader(yaml.SafeLoader):
         if self.nodes > MAX_YAML_NODES:
             raise _Limit(f"has more than {MAX_YAML_NODES:,} values", self.peek_event().start_mark)
         node = super().compose_node(parent, index)
+        assert node is not None  # PyYAML builds a node for every event it accepts (its stub says Node | None)
         self.depth -= 1
         weight = 1
         if isinstance(node, SequenceNode):

@@ -79,6 +79,7 @@ def rationale_line(best: Candidate, ctx: Context, batch: int) -> str:
 def slo_refusal(verdicts: list[Verdict], ctx: Context) -> SelectorError:
     """No candidate meets the SLO: name the best TTFT and TPOT any memory-feasible candidate achieves."""
     slo = ctx.request.slo
+    assert slo is not None, "meets_slo refuses candidates only when the request sets an slo"
     missed = [c for c, r in verdicts if r is not None and r.rule == "meets_slo"]
     estimates = [(c, candidate_sizing(c, ctx, 1).estimate) for c in missed]
     fastest_ttft = min(estimates, key=lambda ce: ce[1].ttft_ms)

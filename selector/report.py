@@ -132,7 +132,7 @@ def catalog_rows(what: str) -> list[dict[str, object]]:
                  "host_memory_gib": i.host_memory_gib, "hourly_usd": i.hourly_usd,
                  "price_as_of": catalog.price_as_of}
                 for i in sorted(catalog.instances.values(), key=lambda i: (i.hourly_usd, i.name))]
-    rows = []
+    rows: list[dict[str, object]] = []
     for b in sorted(catalog.backends.values(), key=lambda b: b.name):
         images = [img for c in b.containers for img in catalog.images.in_range(c)]
         rows.append({"name": b.name, "display_name": b.display_name, "status": b.status,

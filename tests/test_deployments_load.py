@@ -39,6 +39,7 @@ def test_load_and_slo_reach_the_request_and_the_plan(tmp_path: Path) -> None:
     assert request.load == Load(60.0, 800, 200) and request.slo == Slo(2000.0, 100.0)
     assert isinstance(request.load.requests_per_minute, float)  # YAML 60 is an int: accepted for the float field
     plan = resolve_all(parsed)[0].plan
+    assert plan.performance is not None
     assert plan.performance["requests_per_minute"] == 60.0 and plan.performance["input_tokens"] == 800
     assert plan.performance["instance_count"] >= 1 and plan.performance["usd_per_million_output_tokens_at_load"] > 0
     assert plan.performance["slo"] == {"time_to_first_token_ms": 2000.0, "time_per_output_token_ms": 100.0}
@@ -59,6 +60,7 @@ def test_slo_example_plans_the_fleet_it_deploys() -> None:
     """deployments/slo-example.yaml tells readers to copy the plan's figures: they must be the plan's."""
     (resolved,) = resolve_all(load_deployments(REPO / "deployments" / "slo-example.yaml"))
     performance, deployment = resolved.plan.performance, resolved.deployment
+    assert performance is not None and deployment.slo is not None
     assert performance["instance_count"] == deployment.instance_count
     assert deployment.autoscaling is not None
     assert (performance["autoscaling"]["min_instances"], performance["autoscaling"]["max_instances"]) == \

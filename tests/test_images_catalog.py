@@ -227,7 +227,7 @@ def test_build_catalog_as_of_and_determinism() -> None:
 
 def _mutate(path: tuple[str, ...], value: object) -> dict:
     raw = _raw()
-    node = raw
+    node: dict = raw
     for key in path[:-1]:
         node = node[key]
     if value is None:

@@ -1,6 +1,7 @@
 """The throughput/latency estimator against public measurements, and its physics where no table reaches."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -71,10 +72,9 @@ def test_every_catalog_family_has_hardware_with_sources():
 
 
 def _work(instance: str, **overrides) -> tuple:
-    base = dict(weights_per_device_bytes=13_500_000_000, kv_bytes_per_token_per_device=524_288,
-                params=6_738_000_000, layers=32, hidden_size=4096, tp=1, dtype="fp16")
-    base.update(overrides)
-    return load_catalog().instances[instance], Workload(**base)
+    base = Workload(weights_per_device_bytes=13_500_000_000, kv_bytes_per_token_per_device=524_288,
+                    params=6_738_000_000, layers=32, hidden_size=4096, tp=1, dtype="fp16")
+    return load_catalog().instances[instance], replace(base, **overrides)
 
 
 def test_fewer_weight_bytes_decode_faster():

@@ -164,7 +164,7 @@ def check_shape(api, shape_name: str, value, path: str, problems: list[str]) -> 
             problems.append(f"{path}: longer than {shape.name} max {meta['max']}")
 
 
-def test_inference_components_match_the_sagemaker_api(template, sagemaker_api):
+def test_inference_components_match_the_sagemaker_api(template, sagemaker_api) -> None:
     problems: list[str] = []
     for name, props in components(template).items():
         check_shape(sagemaker_api, "InferenceComponentSpecification", props["Specification"], name, problems)
@@ -175,7 +175,7 @@ def test_inference_components_match_the_sagemaker_api(template, sagemaker_api):
     assert problems == []
 
 
-def test_endpoint_config_matches_the_sagemaker_api(template, sagemaker_api):
+def test_endpoint_config_matches_the_sagemaker_api(template, sagemaker_api) -> None:
     problems: list[str] = []
     config = next(iter(template.find_resources("AWS::SageMaker::EndpointConfig").values()))["Properties"]
     for variant in config["ProductionVariants"]:

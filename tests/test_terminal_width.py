@@ -16,9 +16,10 @@ WIDTH = 80
 
 
 def render(draw) -> str:
-    console = Console(width=WIDTH, file=io.StringIO(), color_system=None, legacy_windows=False)
+    out = io.StringIO()
+    console = Console(width=WIDTH, file=out, color_system=None, legacy_windows=False)
     draw(console)
-    return console.file.getvalue()
+    return out.getvalue()
 
 
 def unfolded(text: str) -> str:

@@ -8,6 +8,7 @@ dynamic references), so every wildcard in the role comes from this project's own
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from selector.errors import SelectorError
 
@@ -55,7 +56,7 @@ def kms_key_arn(field: str, arn: str) -> str:
     return arn
 
 
-def ec2_ids(field: str, ids: list[str] | tuple[str, ...], pattern: re.Pattern[str]) -> list[str]:
+def ec2_ids(field: str, ids: Sequence[str], pattern: re.Pattern[str]) -> list[str]:
     for item in ids:
         if not pattern.fullmatch(item):
             raise SelectorError(field, item, f"is not one {pattern.pattern.split('-', 1)[0]} id", LITERAL_HINT)

@@ -104,10 +104,17 @@ def test_project_tags_and_stack_prefix_match_the_stack() -> None:
     tree = ast.parse((REPO / "stacks" / "lmi_endpoint_stack.py").read_text())
     tag_dicts = [node.value for node in ast.walk(tree) if isinstance(node, ast.Assign)
                  and any(isinstance(t, ast.Name) and t.id == "tags" for t in node.targets)]
-    keys = {k.value for d in tag_dicts for k in d.keys if isinstance(k, ast.Constant)}
+    keys = set()
+    for d in tag_dicts:
+        assert isinstance(d, ast.Dict), ast.dump(d)
+        keys |= {k.value for k in d.keys if isinstance(k, ast.Constant)}
     assert keys == set(aws_names.limits()["project_tags"]["keys"])
     stack_name = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "stack_name")
-    prefix = stack_name.body[-1].value.values[0].value
+    returned = stack_name.body[-1]
+    assert isinstance(returned, ast.Return) and isinstance(returned.value, ast.JoinedStr), ast.dump(returned)
+    head = returned.value.values[0]
+    assert isinstance(head, ast.Constant), ast.dump(head)
+    prefix = head.value
     assert prefix == STACK_PREFIX
 
 

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def test_cdk_deploy_all_into_moto_then_verify_and_destroy(assembly):
+def test_cdk_deploy_all_into_moto_then_verify_and_destroy(assembly) -> None:
     log: list[str] = []
     result = deploy_local(assembly, log=log.append)  # raises with the failing command's output
     expected = result["expected"]
