@@ -17,7 +17,7 @@ class Lengths:
     defaulted: bool  # True: nobody asked for these numbers, so they may shrink to fit
     shrunk_from: int | None = None
 
-    def halved(self, floor: int) -> "Lengths | None":
+    def halved(self, floor: int) -> Lengths | None:
         """The next smaller default, or None when it would fall below the floor."""
         new_len = self.max_model_len // 2
         if not self.defaulted or new_len < floor:

@@ -265,8 +265,9 @@ def _prequantized(config: dict[str, Any]) -> tuple[str | None, int | None, int |
         return None, None, None
     method = str(q.get("quant_method", "")).lower()
     if method == "compressed-tensors":
-        groups = q.get("config_groups") or {}
-        weights = next(iter(groups.values()), {}).get("weights", {}) if groups else {}
+        groups: dict[str, Any] = q.get("config_groups") or {}
+        first_group: dict[str, Any] = next(iter(groups.values()), {})
+        weights = first_group.get("weights", {})
         if weights.get("type") == "float" and weights.get("num_bits") == 8:
             return "fp8", 8, None
         method = "unknown compressed-tensors scheme"
@@ -336,7 +337,7 @@ def shape_from_config(
         num_kv_heads=_kv_heads(config, model_type, heads),
         head_dim=int(config.get("head_dim") or config.get("d_kv") or hidden // heads),
         intermediate_size=int(ffn),
-        vocab_size=int(config.get("vocab_size") or config.get("padded_vocab_size")),
+        vocab_size=int(need(("vocab_size", "padded_vocab_size"), "vocab_size")),
         max_positions=int(positions),
         tied_embeddings=bool(config.get("tie_word_embeddings", traits["tie_word_embeddings_default"])),
         num_experts=moe.experts,
@@ -398,7 +399,8 @@ def load_model(model: str, model_config: str | None = None, revision: str | None
     try:
         is_model_dir = path.is_dir() and (path / "config.json").is_file()
     except (OSError, ValueError) as exc:
-        raise SelectorError("model", model, f"is not a usable path ({exc.strerror or exc})",
+        detail = (exc.strerror if isinstance(exc, OSError) else None) or exc
+        raise SelectorError("model", model, f"is not a usable path ({detail})",
                             "Give a catalog id (python -m selector catalog models) or a path to a config.json") from None
     if path.suffix == ".json" or is_model_dir:
         return _from_file(path / "config.json" if path.is_dir() else path, str(path), "model")

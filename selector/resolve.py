@@ -82,6 +82,7 @@ def enumerate_candidates(request: Request, shape: ModelShape, catalog: Catalog) 
                 for instance in instances:
                     if instance.accelerator_kind != backend.accelerator_kind and not request.instance_type:
                         continue  # only a pinned instance is worth a backend_runs_on_accelerator rejection
+                    degrees: tuple[int, ...]
                     if request.tensor_parallel_degree:
                         degrees = (request.tensor_parallel_degree,)
                     else:

@@ -113,7 +113,9 @@ def test_prequantized_bytes_follow_the_checkpoint(bits, group, gib):
 def load_model_config(model_id: str) -> dict:
     from selector.model_shape import catalog_entry
 
-    return dict(catalog_entry(model_id)["config"])
+    entry = catalog_entry(model_id)
+    assert entry is not None, model_id
+    return dict(entry["config"])
 
 
 def _llama(**extra):

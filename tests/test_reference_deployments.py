@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import pytest
 import yaml
@@ -70,7 +70,14 @@ def planned_version(row: dict[str, Any]) -> str | None:
     return found.group(1) if found.group(1) in versions else None
 
 
-def lengths(row: dict[str, Any], model: str) -> dict[str, int]:
+class Lengths(TypedDict, total=False):
+    """The Request length fields a row sets (none: the selector's defaults)."""
+
+    max_input_tokens: int
+    max_output_tokens: int
+
+
+def lengths(row: dict[str, Any], model: str) -> Lengths:
     """AWS's configured lengths as max input / max output tokens (none: the selector's defaults)."""
     total, given_in, given_out = row.get("max_model_len"), row.get("max_input_tokens"), row.get("max_output_tokens")
     if total:
@@ -84,6 +91,7 @@ def lengths(row: dict[str, Any], model: str) -> dict[str, int]:
         limit = load_model(model).max_positions
         if given_in:
             return {"max_input_tokens": given_in, "max_output_tokens": max(1, min(512, limit - given_in))}
+        assert given_out is not None  # given_in is not, and one of the two is
         return {"max_input_tokens": max(1, limit - given_out), "max_output_tokens": given_out}
     return {}
 
@@ -101,6 +109,7 @@ def why_skipped(row: dict[str, Any]) -> str | None:
 
 def pinned_request(row: dict[str, Any]) -> Request:
     model = catalog_model(row)
+    assert model is not None, row["id"]  # why_skipped() skips rows without a catalog model
     quantization = row["quantization"] if row.get("quantization_kind") == "runtime" else None
     return Request(
         model=model, backend=row["backend"], instance_type=row["instance_type"],
@@ -111,6 +120,7 @@ def pinned_request(row: dict[str, Any]) -> Request:
 
 def own_request(row: dict[str, Any]) -> Request:
     model = catalog_model(row)
+    assert model is not None, row["id"]  # why_skipped() skips rows without a catalog model
     quantization = "auto" if row.get("quantization_kind") in ("runtime", "prequantized") else "none"
     return Request(model=model, prefer="cost", quantization=quantization, min_concurrency=1, **lengths(row, model))
 
