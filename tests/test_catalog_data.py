@@ -87,12 +87,23 @@ def test_model_ids_and_aliases_are_unique():
         assert m["source"].startswith("https://"), m["id"]
 
 
+# Published only as a rounded nominal size (70B, 1.3B, 13B, 20B): held to 3%, each saying why in params_source.
+ROUNDED_PUBLISHED = {"codellama/CodeLlama-70b-hf", "facebook/opt-1.3b", "facebook/opt-13b", "google/flan-ul2"}
+
+
 @pytest.mark.parametrize("model_id", catalog_model_ids())
 def test_params_computed_from_shape_match_published(model_id):
-    """Parameter counts come from the shape; they must land within 3% of the published count."""
+    """Parameter counts come from the shape; they must land within 1% of the published count (safetensors totals
+    or the model card), except the few whose only published figure is a rounded nominal size."""
     shape = load_model(model_id)
     assert shape.published_params, model_id
-    assert shape.total_params() == pytest.approx(shape.published_params, rel=0.03)
+    if model_id in ROUNDED_PUBLISHED:
+        entry = next(m for m in json.loads((DATA_DIR / "models.json").read_text())["models"] if m["id"] == model_id)
+        assert "rounded" in entry["params_source"] and "3%, not 1%" in entry["params_source"]
+        assert shape.total_params() != pytest.approx(shape.published_params, rel=0.01)  # the exception is needed
+        assert shape.total_params() == pytest.approx(shape.published_params, rel=0.03)
+    else:
+        assert shape.total_params() == pytest.approx(shape.published_params, rel=0.01)
 
 
 @pytest.mark.parametrize("backend,architecture,version,expected", [
