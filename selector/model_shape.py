@@ -159,7 +159,7 @@ class ModelShape:
             # OCP MX: 32-element blocks of 4-bit values sharing one 8-bit scale = 4.25 bits per expert weight;
             # attention, router and embeddings stay 16-bit (the checkpoint's modules_to_not_convert).
             expert = self.expert_params()
-            bits = _model_type_data()["mxfp4"]["bits_per_expert_weight"]
+            bits = model_type_data()["mxfp4"]["bits_per_expert_weight"]
             return math.ceil(expert * bits / 8) + 2 * (self.total_params() - expert)
         if self.prequantized and self.quant_bits:
             per_param = self.quant_bits / 8
@@ -236,13 +236,14 @@ def _group_overhead_bytes(method: str) -> float:
 
 
 @lru_cache(maxsize=1)
-def _model_type_data() -> dict[str, Any]:
+def model_type_data() -> dict[str, Any]:
+    """model_types.json, read once per process: layout traits and the engine rules for MLA / sliding windows."""
     return read_data("model_types.json")
 
 
 def _model_types() -> dict[str, Any]:
     """Layout traits per HF model_type, read once per process (every config normalization needs them)."""
-    return _model_type_data()["model_types"]
+    return model_type_data()["model_types"]
 
 
 def _first(config: dict[str, Any], keys: tuple[str, ...]) -> Any:

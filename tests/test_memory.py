@@ -192,3 +192,16 @@ def test_gpt_oss_alternating_layers_and_mxfp4_experts():
     assert kv_bytes_per_token(shape, 2, 1, window) == math.ceil(
         per_layer * (12 * 131_072 + 12 * 2_192) / 131_072)
     assert kv_bytes_per_token(shape, 2) == 24 * per_layer
+
+
+def test_mla_kv_is_version_aware():
+    """vLLM caches the latent since v0.7.1 (LMI 0.32.0, vLLM 0.7.3); before (LMI 0.29.0-0.31.0, lmi-dist) K and V are
+    kept per head, padded to 256: DeepSeek-V2-Lite 2 x 27 layers x 16 heads x 256 x 2 B vs 27 x 576 x 2 B."""
+    catalog = load_catalog()
+    shape = load_model("deepseek-ai/DeepSeek-V2-Lite")
+    inst, method = catalog.instances["ml.g5.12xlarge"], catalog.methods["none"]
+    old = estimate(shape, method, inst, 4, 4096, 4, catalog, backend="vllm", version="0.31.0")
+    new = estimate(shape, method, inst, 4, 4096, 4, catalog, backend="vllm", version="0.32.0")
+    assert old.kv_bytes_per_token == 2 * 27 * 16 * 256 * 2 == 442_368
+    assert old.kv_bytes_per_token_per_device == 442_368 // 4
+    assert new.kv_bytes_per_token == new.kv_bytes_per_token_per_device == 27 * 576 * 2 == 31_104
