@@ -113,6 +113,20 @@ def test_params_computed_from_shape_match_published(model_id):
     ("vllm", "DeepseekV3ForCausalLM", "0.32.0", True),
     ("neuronx", "GPTBigCodeForCausalLM", "0.29.0", False),  # not in the TNX model loader map
     ("vllm", "T5ForConditionalGeneration", "0.38.0", False),
+    # the vLLM bundled per LMI image (djl-serving serving/docker requirements per release branch) against the first
+    # vLLM with the architecture: Gemma 2 in 0.5.1 (LMI 0.29.0 has 0.5.3.post1), Gemma 3 in 0.8.0 and Qwen3 /
+    # Qwen3-MoE in 0.8.4 (LMI 0.33.0 has 0.8.4, 0.32.0 has 0.7.3), gpt-oss in 0.10.1 (LMI 0.34.0 has 0.10.2),
+    # DeepSeek-V3 in 0.6.6 (LMI 0.32.0; 0.31.0 has 0.6.3.post1)
+    ("vllm", "Gemma2ForCausalLM", "0.29.0", True),
+    ("vllm", "Gemma2ForCausalLM", "0.28.0", False),
+    ("vllm", "Gemma3ForCausalLM", "0.32.0", False),
+    ("vllm", "Gemma3ForCausalLM", "0.33.0", True),
+    ("vllm", "Qwen3ForCausalLM", "0.32.0", False),
+    ("vllm", "Qwen3MoeForCausalLM", "0.33.0", True),
+    ("vllm", "GptOssForCausalLM", "0.33.0", False),
+    ("vllm", "GptOssForCausalLM", "0.34.0", True),
+    ("vllm", "DeepseekV3ForCausalLM", "0.31.0", False),
+    ("lmi-dist", "Qwen3ForCausalLM", "0.32.0", False),
 ])
 def test_architecture_support_facts(backend, architecture, version, expected):
     from selector.catalog import supports_architecture
