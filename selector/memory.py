@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from selector.catalog import GIB, Catalog, Instance, QuantizationMethod, read_data
-from selector.model_shape import ModelShape
+from selector.model_shape import ModelShape, model_type_data
 from selector.versions import version_key
 
 MIB = 1024**2
@@ -49,14 +49,58 @@ def weight_bytes(shape: ModelShape, method: QuantizationMethod) -> int:
     return math.ceil(shape.block_params() * per_param) + shape.embedding_params() * SERVING_DTYPE_BYTES
 
 
-def kv_bytes_per_token(shape: ModelShape, kv_dtype_bytes: int, tp: int = 1) -> int:
+def kv_bytes_per_token(shape: ModelShape, kv_dtype_bytes: int, tp: int = 1, window: SlidingKv | None = None,
+                       latent: bool = True) -> int:
     """K and V for one token on one device (GQA-aware; KV heads are replicated when TP exceeds them).
 
-    Encoder-decoder models count decoder self- and cross-attention (a conservative bound).
+    Encoder-decoder models count decoder self- and cross-attention (a conservative bound). Multi-head latent
+    attention stores one latent of kv_lora_rank + qk_rope_head_dim values per token and layer, not K and V per head,
+    and every TP rank holds all of it (vLLM MLAAttentionSpec: one KV head, no factor 2). With `window` (the engine
+    allocates sliding-window layers by their window) the figure is the per-sequence KV at window.max_model_len
+    spread over its tokens, so capacity in tokens still divides by max_model_len into whole sequences. latent=False:
+    an engine without an MLA cache (model_types.json mla_kv) keeps K and V per head at the padded head size.
     """
-    heads_per_device = max(1, shape.num_kv_heads // tp) if tp > 1 else shape.num_kv_heads
     layers = shape.num_decoder_layers * (2 if shape.encoder_decoder else 1)
-    return 2 * layers * heads_per_device * shape.head_dim * kv_dtype_bytes
+    heads_per_device = max(1, shape.num_kv_heads // tp) if tp > 1 else shape.num_kv_heads
+    if shape.mla and latent:
+        per_layer = shape.mla.latent_dim * kv_dtype_bytes
+    elif shape.mla:
+        per_layer = 2 * heads_per_device * model_type_data()["mla_kv"]["expanded_head_dim"] * kv_dtype_bytes
+    else:
+        per_layer = 2 * heads_per_device * shape.head_dim * kv_dtype_bytes
+    if window is None or not shape.sliding_layers or not shape.sliding_window:
+        return layers * per_layer
+    length = window.max_model_len
+    held = min(length, (math.ceil((shape.sliding_window - 1 + window.batched_tokens) / window.block_tokens) + 1)
+               * window.block_tokens)
+    per_sequence = per_layer * ((layers - shape.sliding_layers) * length + shape.sliding_layers * held)
+    return math.ceil(per_sequence / length)
+
+
+def latent_kv(backend: str | None, version: str | None) -> bool:
+    """Whether the engine caches MLA as one latent: LMI vllm from model_types.json mla_kv's version."""
+    since = model_type_data()["mla_kv"]["lmi_vllm_since"]
+    return backend == "vllm" and version is not None and version_key(version) >= version_key(since)
+
+
+@dataclass(frozen=True)
+class SlidingKv:
+    """How a windowing engine sizes sliding-window layers (model_types.json sliding_window_kv)."""
+
+    max_model_len: int
+    batched_tokens: int  # max_num_batched_tokens: one prefill chunk beyond the window is held too
+    block_tokens: int
+
+
+def sliding_kv(shape: ModelShape, backend: str | None, version: str | None, max_model_len: int,
+               eng: Engine) -> SlidingKv | None:
+    """vLLM's hybrid KV cache manager (LMI vllm from the version in model_types.json) windows sliding layers;
+    every other engine and older vLLM allocate the full context for every layer, so they get None."""
+    rule = model_type_data()["sliding_window_kv"]
+    if not shape.sliding_layers or backend != "vllm" or version is None \
+            or version_key(version) < version_key(rule["lmi_vllm_since"]):
+        return None
+    return SlidingKv(max_model_len, eng.profile_tokens, rule["block_tokens"])
 
 
 def device_capacity_bytes(instance: Instance, catalog: Catalog) -> int:
@@ -158,16 +202,19 @@ def estimate(
     weights = weight_bytes(shape, method)
     weights_per_device = math.ceil(weights / tp)
     kv_dtype = catalog.runtime["kv_cache_dtype_bytes"]
-    kv_device = kv_bytes_per_token(shape, kv_dtype, tp)
+    eng = engine(backend, version, max_model_len, catalog)
+    window = sliding_kv(shape, backend, version, max_model_len, eng) if instance.accelerator_kind != "neuron" else None
+    latent = latent_kv(backend, version)
+    kv_device = kv_bytes_per_token(shape, kv_dtype, tp, window, latent)
     activation = 0
     if instance.accelerator_kind != "neuron":
-        activation = activation_bytes(shape, tp, engine(backend, version, max_model_len, catalog), catalog)
+        activation = activation_bytes(shape, tp, eng, catalog)
     usable = usable_bytes(instance, catalog, activation)
     budget = usable - weights_per_device
     return MemoryEstimate(
         weights_bytes=weights,
         weights_per_device_bytes=weights_per_device,
-        kv_bytes_per_token=kv_bytes_per_token(shape, kv_dtype),
+        kv_bytes_per_token=kv_bytes_per_token(shape, kv_dtype, 1, window, latent),
         kv_bytes_per_token_per_device=kv_device,
         device_capacity_bytes=device_capacity_bytes(instance, catalog),
         activation_per_device_bytes=activation,

@@ -7,6 +7,7 @@ GQA, gated MLPs, mixture-of-experts, tied embeddings and encoder-decoder stacks.
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -21,18 +22,38 @@ HIDDEN_KEYS = ("hidden_size", "n_embd", "n_embed", "d_model")
 HEAD_KEYS = ("num_attention_heads", "n_head", "n_heads", "num_heads")
 FFN_KEYS = ("intermediate_size", "n_inner", "ffn_dim", "d_ff", "ffn_hidden_size")
 POSITION_KEYS = ("max_position_embeddings", "n_positions", "max_seq_len", "seq_length", "max_sequence_length")
-PREQUANTIZED_METHODS = {"awq": "awq", "gptq": "gptq", "fp8": "fp8", "fbgemm_fp8": "fp8"}
+PREQUANTIZED_METHODS = {"awq": "awq", "gptq": "gptq", "fp8": "fp8", "fbgemm_fp8": "fp8", "mxfp4": "mxfp4"}
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2}
 
 
 # config.json keys the shape is computed from: whole numbers (counts and sizes), mappings, flags.
 POSITIVE_KEYS = (*LAYER_KEYS, *HIDDEN_KEYS, *HEAD_KEYS, *FFN_KEYS, *POSITION_KEYS, "vocab_size", "padded_vocab_size",
-                 "num_key_value_heads", "num_kv_heads", "head_dim", "d_kv", "num_decoder_layers", "num_local_experts")
+                 "num_key_value_heads", "num_kv_heads", "head_dim", "d_kv", "num_decoder_layers", "num_local_experts",
+                 "kv_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim", "n_routed_experts",
+                 "n_shared_experts", "first_k_dense_replace", "moe_layer_freq", "sliding_window",
+                 "sliding_window_pattern")
 MAPPING_KEYS = ("quantization_config", "ffn_config", "attn_config")
 NESTED_POSITIVE_KEYS = {"quantization_config": ("bits", "w_bit", "group_size", "q_group_size"),
                         "ffn_config": ("moe_num_experts", "ffn_hidden_size"), "attn_config": ("kv_n_heads",)}
 MAX_CONFIG_NUMBER = 2**40  # far above any real model; keeps the memory arithmetic within float range
 
+
+
+@dataclass(frozen=True)
+class Mla:
+    """Multi-head latent attention (DeepSeek-V2/V3, Kimi-K2): queries and keys/values pass through low-rank
+    projections, and the KV cache holds one latent of kv_lora_rank + qk_rope_head_dim values per token and layer
+    (vllm/v1/kv_cache_interface.py: "For MLA we only store a single latent vector")."""
+
+    q_lora_rank: int  # 0: queries are projected directly from the hidden state (DeepSeek-V2-Lite)
+    kv_lora_rank: int
+    qk_nope_head_dim: int
+    qk_rope_head_dim: int
+    v_head_dim: int
+
+    @property
+    def latent_dim(self) -> int:
+        return self.kv_lora_rank + self.qk_rope_head_dim
 
 
 @dataclass(frozen=True)
@@ -67,6 +88,9 @@ class ModelShape:
     experts_per_token: int = 1  # routed experts each token passes through (1 for dense models)
     context_limit: int | None = None  # longest input + output the model serves, when not its max positions
     revision: str | None = None  # the hub revision whose checkpoint dtype this shape describes
+    mla: Mla | None = None  # multi-head latent attention dimensions (None: MHA/GQA/MQA)
+    sliding_window: int | None = None  # tokens a sliding-window layer attends to
+    sliding_layers: int = 0  # layers that attend only to the last sliding_window tokens
 
     @property
     def max_context(self) -> int:
@@ -84,6 +108,12 @@ class ModelShape:
         return "fp16" if self.checkpoint_dtype == "float16" else "bf16"
 
     def _attention_params(self) -> int:
+        if self.mla:
+            m, heads, hidden = self.mla, self.num_heads, self.hidden_size
+            qk = m.qk_nope_head_dim + m.qk_rope_head_dim
+            q = hidden * m.q_lora_rank + m.q_lora_rank * heads * qk if m.q_lora_rank else hidden * heads * qk
+            kv = hidden * m.latent_dim + m.kv_lora_rank * heads * (m.qk_nope_head_dim + m.v_head_dim)
+            return q + kv + heads * m.v_head_dim * hidden
         kv_width = self.num_kv_heads * self.head_dim
         return 2 * self.hidden_size * self.attention_width + 2 * self.hidden_size * kv_width
 
@@ -96,6 +126,10 @@ class ModelShape:
         moe += self._ffn(self.shared_expert_size) if self.shared_expert_size else 0
         dense_layers = self.num_layers - self.moe_layers
         return self.moe_layers * moe + dense_layers * self._ffn(self.dense_intermediate_size)
+
+    def expert_params(self) -> int:
+        """Routed-expert weights of all MoE layers (what MXFP4 checkpoints store in 4-bit blocks)."""
+        return self.moe_layers * self.num_experts * self._ffn(self.intermediate_size) if self.num_experts > 1 else 0
 
     def block_params(self) -> int:
         """Parameters in the transformer blocks' linear layers: what weight quantization shrinks.
@@ -121,6 +155,12 @@ class ModelShape:
     def checkpoint_bytes(self) -> int:
         """Bytes of the checkpoint as stored (what is downloaded, passes through host memory and, for a
         pre-quantized checkpoint, sits on the devices): its own bits and group size, 16-bit embeddings."""
+        if self.prequantized == "mxfp4":
+            # OCP MX: 32-element blocks of 4-bit values sharing one 8-bit scale = 4.25 bits per expert weight;
+            # attention, router and embeddings stay 16-bit (the checkpoint's modules_to_not_convert).
+            expert = self.expert_params()
+            bits = model_type_data()["mxfp4"]["bits_per_expert_weight"]
+            return math.ceil(expert * bits / 8) + 2 * (self.total_params() - expert)
         if self.prequantized and self.quant_bits:
             per_param = self.quant_bits / 8
             if self.quant_group_size:
@@ -196,9 +236,14 @@ def _group_overhead_bytes(method: str) -> float:
 
 
 @lru_cache(maxsize=1)
+def model_type_data() -> dict[str, Any]:
+    """model_types.json, read once per process: layout traits and the engine rules for MLA / sliding windows."""
+    return read_data("model_types.json")
+
+
 def _model_types() -> dict[str, Any]:
     """Layout traits per HF model_type, read once per process (every config normalization needs them)."""
-    return read_data("model_types.json")["model_types"]
+    return model_type_data()["model_types"]
 
 
 def _first(config: dict[str, Any], keys: tuple[str, ...]) -> Any:
@@ -249,12 +294,22 @@ def _moe(config: dict[str, Any], layers: int) -> MoeLayout:
         moe_layers = sum(1 for i in range(layers) if (i + 1) % step == 0 and i not in dense_only)
         return MoeLayout(int(config["num_experts"]), int(config["moe_intermediate_size"]), moe_layers,
                          int(config.get("shared_expert_intermediate_size") or 0))
+    if config.get("n_routed_experts") and config.get("moe_intermediate_size"):
+        # DeepSeek-V2/V3 (modeling_deepseek.py): layer i is MoE when i >= first_k_dense_replace and
+        # i % moe_layer_freq == 0; n_shared_experts always-active experts of moe_intermediate_size each.
+        first_dense = int(config.get("first_k_dense_replace") or 0)
+        freq = int(config.get("moe_layer_freq") or 1)
+        moe_layers = sum(1 for i in range(layers) if i >= first_dense and i % freq == 0)
+        width = int(config["moe_intermediate_size"])
+        return MoeLayout(int(config["n_routed_experts"]), width, moe_layers,
+                         int(config.get("n_shared_experts") or 0) * width)
     unknown = [key for key in (*UNMODELLED_MOE_KEYS, "num_experts") if config.get(key)]
     if unknown:
         raise SelectorError(
             f"model config {unknown[0]}", config[unknown[0]],
             "this mixture-of-experts layout is not one the memory model understands",
-            "Supported: Mixtral (num_local_experts), DBRX (ffn_config) and Qwen-MoE (num_experts + moe_intermediate_size)",
+            "Supported: Mixtral (num_local_experts), DBRX (ffn_config), Qwen-MoE (num_experts + moe_intermediate_size) "
+            "and DeepSeek (n_routed_experts + moe_intermediate_size)",
         )
     return DENSE
 
@@ -279,6 +334,8 @@ def _prequantized(config: dict[str, Any]) -> tuple[str | None, int | None, int |
             f"Supported pre-quantized formats: {one_of(sorted(set(PREQUANTIZED_METHODS)))}",
         )
     canonical = PREQUANTIZED_METHODS[method]
+    if canonical == "mxfp4":
+        return canonical, 4, 32  # OCP Microscaling: 32-element blocks, see ModelShape.checkpoint_bytes
     bits = 8 if canonical == "fp8" else int(q.get("bits") or q.get("w_bit") or 4)
     group = q.get("group_size") or q.get("q_group_size")
     return canonical, bits, int(group) if group and int(group) > 0 else None
@@ -356,7 +413,42 @@ def shape_from_config(
         from_catalog=from_catalog,
         experts_per_token=_experts_per_token(config, moe.experts),
         context_limit=traits.get("relative_position_context_limit"),
+        mla=_mla(config),
+        **_sliding(config, traits, layers, int(positions)),
     )
+
+
+def _mla(config: dict[str, Any]) -> Mla | None:
+    """DeepSeek-style multi-head latent attention, recognised by kv_lora_rank (modeling_deepseek.py)."""
+    if not config.get("kv_lora_rank"):
+        return None
+    missing = [k for k in ("qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim") if not config.get(k)]
+    if missing:
+        raise SelectorError(f"model config {missing[0]}", None,
+                            "a latent-attention config (kv_lora_rank) must also give the head dimensions",
+                            "Use the config.json saved with the model weights")
+    return Mla(int(config.get("q_lora_rank") or 0), int(config["kv_lora_rank"]), int(config["qk_nope_head_dim"]),
+               int(config["qk_rope_head_dim"]), int(config["v_head_dim"]))
+
+
+def _sliding(config: dict[str, Any], traits: dict[str, Any], layers: int, positions: int) -> dict[str, Any]:
+    """Layers that attend only to a sliding window, for model types whose layout model_types.json records
+    (sliding_layers): an explicit layer_types list (gpt-oss, newer Gemma saves), every even layer (Gemma 2),
+    or all but every sliding_window_pattern-th layer (Gemma 3). Other configs with a sliding_window (Mistral v0.1,
+    Phi-3, Starcoder2, Qwen use_sliding_window) are kept at full context: the conservative count."""
+    layout, window = traits.get("sliding_layers"), config.get("sliding_window")
+    if not layout or not window or window >= positions:
+        return {}
+    kinds = config.get("layer_types")
+    if isinstance(kinds, list) and len(kinds) == layers:
+        count = sum(1 for kind in kinds if kind == "sliding_attention")
+    elif layout == "even":
+        count = (layers + 1) // 2
+    elif layout == "pattern" and config.get("sliding_window_pattern"):
+        count = sum(1 for i in range(layers) if (i + 1) % int(config["sliding_window_pattern"]))
+    else:
+        return {}
+    return {"sliding_window": int(window), "sliding_layers": count} if count else {}
 
 
 def _experts_per_token(config: dict[str, Any], experts: int) -> int:

@@ -125,7 +125,10 @@ def catalog_rows(what: str) -> list[dict[str, object]]:
         return [{"name": s.model_id, "architecture": s.architecture, "params": s.total_params(),
                  "layers": s.num_layers, "heads": s.num_heads, "kv_heads": s.num_kv_heads,
                  "max_positions": s.max_positions, "checkpoint_dtype": s.checkpoint_dtype,
-                 "prequantized": s.prequantized} for s in shapes]
+                 "prequantized": s.prequantized, "published_params": s.published_params,
+                 "experts": s.num_experts, "experts_per_token": s.experts_per_token,
+                 "kv_latent_dim": s.mla.latent_dim if s.mla else None,
+                 "sliding_window": s.sliding_window, "sliding_layers": s.sliding_layers} for s in shapes]
     if what == "instances":
         return [{"name": i.name, "family": i.family, "accelerator": i.accelerator, "accelerators": i.accelerators,
                  "accelerator_memory_gib": i.accelerator_memory_gib, "devices": i.devices,
@@ -165,9 +168,14 @@ def print_catalog(what: str, as_json: bool, console: Console | None = None) -> N
     if what == "models":  # two lines per model: ids are long, a seven-column table folds them unreadably
         for r in rows:
             console.print(Text(str(r["name"]), style="bold"))
+            attention = (f"{r['heads']} heads, MLA latent {r['kv_latent_dim']}" if r["kv_latent_dim"]
+                         else f"{r['heads']}/{r['kv_heads']} heads/KV")
             facts = [str(r["architecture"]), f"{int(r['params']) / 1e9:.2f}B params",  # type: ignore[call-overload]
-                     f"{r['heads']}/{r['kv_heads']} heads/KV", f"{r['max_positions']} positions",
-                     str(r["checkpoint_dtype"])] + ([f"{r['prequantized']} checkpoint"] if r["prequantized"] else [])
+                     attention, f"{r['max_positions']} positions", str(r["checkpoint_dtype"])]
+            facts += [f"{r['prequantized']} checkpoint"] if r["prequantized"] else []
+            facts += [f"MoE {r['experts']} experts, {r['experts_per_token']} active"] if int(r["experts"]) > 1 else []  # type: ignore[call-overload]
+            facts += ([f"{r['sliding_layers']}/{r['layers']} layers sliding window {r['sliding_window']}"]
+                      if r["sliding_layers"] else [])
             console.print(bullets([" · ".join(facts)], " "))
         return
     table = Table("instance", "accelerators", "GiB each", "TP devices", "host GiB", "$/h",

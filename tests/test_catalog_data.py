@@ -87,12 +87,23 @@ def test_model_ids_and_aliases_are_unique():
         assert m["source"].startswith("https://"), m["id"]
 
 
+# Published only as a rounded nominal size (70B, 1.3B, 13B, 20B): held to 3%, each saying why in params_source.
+ROUNDED_PUBLISHED = {"codellama/CodeLlama-70b-hf", "facebook/opt-1.3b", "facebook/opt-13b", "google/flan-ul2"}
+
+
 @pytest.mark.parametrize("model_id", catalog_model_ids())
 def test_params_computed_from_shape_match_published(model_id):
-    """Parameter counts come from the shape; they must land within 3% of the published count."""
+    """Parameter counts come from the shape; they must land within 1% of the published count (safetensors totals
+    or the model card), except the few whose only published figure is a rounded nominal size."""
     shape = load_model(model_id)
     assert shape.published_params, model_id
-    assert shape.total_params() == pytest.approx(shape.published_params, rel=0.03)
+    if model_id in ROUNDED_PUBLISHED:
+        entry = next(m for m in json.loads((DATA_DIR / "models.json").read_text())["models"] if m["id"] == model_id)
+        assert "rounded" in entry["params_source"] and "3%, not 1%" in entry["params_source"]
+        assert shape.total_params() != pytest.approx(shape.published_params, rel=0.01)  # the exception is needed
+        assert shape.total_params() == pytest.approx(shape.published_params, rel=0.03)
+    else:
+        assert shape.total_params() == pytest.approx(shape.published_params, rel=0.01)
 
 
 @pytest.mark.parametrize("backend,architecture,version,expected", [
@@ -102,6 +113,20 @@ def test_params_computed_from_shape_match_published(model_id):
     ("vllm", "DeepseekV3ForCausalLM", "0.32.0", True),
     ("neuronx", "GPTBigCodeForCausalLM", "0.29.0", False),  # not in the TNX model loader map
     ("vllm", "T5ForConditionalGeneration", "0.38.0", False),
+    # the vLLM bundled per LMI image (djl-serving serving/docker requirements per release branch) against the first
+    # vLLM with the architecture: Gemma 2 in 0.5.1 (LMI 0.29.0 has 0.5.3.post1), Gemma 3 in 0.8.0 and Qwen3 /
+    # Qwen3-MoE in 0.8.4 (LMI 0.33.0 has 0.8.4, 0.32.0 has 0.7.3), gpt-oss in 0.10.1 (LMI 0.34.0 has 0.10.2),
+    # DeepSeek-V3 in 0.6.6 (LMI 0.32.0; 0.31.0 has 0.6.3.post1)
+    ("vllm", "Gemma2ForCausalLM", "0.29.0", True),
+    ("vllm", "Gemma2ForCausalLM", "0.28.0", False),
+    ("vllm", "Gemma3ForCausalLM", "0.32.0", False),
+    ("vllm", "Gemma3ForCausalLM", "0.33.0", True),
+    ("vllm", "Qwen3ForCausalLM", "0.32.0", False),
+    ("vllm", "Qwen3MoeForCausalLM", "0.33.0", True),
+    ("vllm", "GptOssForCausalLM", "0.33.0", False),
+    ("vllm", "GptOssForCausalLM", "0.34.0", True),
+    ("vllm", "DeepseekV3ForCausalLM", "0.31.0", False),
+    ("lmi-dist", "Qwen3ForCausalLM", "0.32.0", False),
 ])
 def test_architecture_support_facts(backend, architecture, version, expected):
     from selector.catalog import supports_architecture

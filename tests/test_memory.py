@@ -1,6 +1,8 @@
 """Memory arithmetic: GQA-aware KV cache, quantized weights, per-device budgets."""
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from selector.catalog import GIB, load_catalog
@@ -115,3 +117,91 @@ def test_kv_capacity_of_the_precedents(model, instance, tp, length, kv_tokens):
                    "vllm", "0.38.0")
     low, high = kv_tokens
     assert low <= mem.kv_token_capacity <= high
+
+
+# --- multi-head latent attention and sliding-window layers (issue 13) --------------------------------------------
+# openai/gpt-oss-20b config.json (https://huggingface.co/openai/gpt-oss-20b/blob/main/config.json, shape subset as
+# copied in ai-dynamo/aiconfigurator model_configs/openai--gpt-oss-20b_config.json @095f58a5): not in the catalog
+# because backends.json has no mxfp4 pre-quantized method yet.
+GPT_OSS_20B = {
+    "architectures": ["GptOssForCausalLM"],
+    "experts_per_token": 4,
+    "head_dim": 64,
+    "hidden_size": 2880,
+    "intermediate_size": 2880,
+    "max_position_embeddings": 131072,
+    "model_type": "gpt_oss",
+    "num_attention_heads": 64,
+    "num_experts_per_tok": 4,
+    "num_hidden_layers": 24,
+    "num_key_value_heads": 8,
+    "num_local_experts": 32,
+    "quantization_config": {"modules_to_not_convert": ["model.layers.*.self_attn", "model.layers.*.mlp.router",
+                                                      "model.embed_tokens", "lm_head"], "quant_method": "mxfp4"},
+    "sliding_window": 128,
+    "tie_word_embeddings": False,
+    "vocab_size": 201088,
+    "layer_types": ["sliding_attention", "full_attention"] * 12,
+}
+
+
+def test_mla_kv_is_the_latent_not_heads_times_head_dim():
+    """DeepSeek-V3: 61 layers x (kv_lora_rank 512 + qk_rope_head_dim 64) x 2 B, one latent shared by all 128 heads
+    (vLLM MLAAttentionSpec stores a single latent vector); expanded K and V per head would be 85 times more."""
+    shape = load_model("deepseek-ai/DeepSeek-V3")
+    assert kv_bytes_per_token(shape, 2) == 61 * (512 + 64) * 2 == 70_272
+    naive = 2 * 61 * 128 * (128 + 64) * 2  # K (nope + rope) and V per head, if the latent were expanded
+    assert naive == 5_996_544 and naive // kv_bytes_per_token(shape, 2) == 85
+    assert kv_bytes_per_token(shape, 2, tp=8) == 70_272  # every TP rank holds the whole latent
+
+
+def test_sliding_window_layers_hold_their_window_on_vllm_with_the_hybrid_allocator():
+    """Gemma 2 9B: 42 layers, every even one a 4096-token sliding window, 8 KV heads x 256 x 2 B x K and V =
+    8,192 B per layer and token. At 8,192 tokens a sliding layer holds min(8192, (ceil((4096 - 1 + 2048) / 16) + 1)
+    x 16) = 6,160 tokens (vLLM SlidingWindowSpec with max_num_batched_tokens 2048, block 16)."""
+    catalog = load_catalog()
+    shape = load_model("google/gemma-2-9b-it")
+    assert (shape.sliding_layers, shape.sliding_window) == (21, 4096)
+    full = 42 * 8_192
+    windowed = 21 * 8_192 + 21 * 8_192 * 6_160 // 8_192
+    inst = catalog.instances["ml.g5.12xlarge"]
+    method = catalog.methods["none"]
+    new = estimate(shape, method, inst, 4, 8192, 4, catalog, backend="vllm", version="0.34.0")
+    old = estimate(shape, method, inst, 4, 8192, 4, catalog, backend="vllm", version="0.33.0")
+    dist = estimate(shape, method, inst, 4, 8192, 4, catalog, backend="lmi-dist", version="0.32.0")
+    assert new.kv_bytes_per_token == windowed == 301_392
+    assert new.kv_bytes_per_token_per_device == windowed // 4
+    assert old.kv_bytes_per_token == dist.kv_bytes_per_token == full == 344_064  # full context before vLLM 0.10
+
+
+def test_gpt_oss_alternating_layers_and_mxfp4_experts():
+    """gpt-oss-20b: layer_types alternates sliding (window 128) and full attention; at 131,072 tokens a sliding layer
+    holds (ceil((128 - 1 + 2048) / 16) + 1) x 16 = 2,192 tokens. Expert weights are MXFP4 (4.25 bits), the rest bf16,
+    which is why the model card says it runs within 16 GB."""
+    shape = shape_from_config(GPT_OSS_20B, "openai/gpt-oss-20b", "config.json")
+    assert (shape.sliding_layers, shape.sliding_window, shape.num_layers) == (12, 128, 24)
+    assert shape.prequantized == "mxfp4" and shape.experts_per_token == 4
+    expert = 24 * 32 * 3 * 2880 * 2880
+    assert shape.expert_params() == expert
+    assert shape.checkpoint_bytes() == math.ceil(expert * 4.25 / 8) + 2 * (shape.total_params() - expert)
+    assert 13e9 < shape.checkpoint_bytes() < 16e9
+    per_layer = 2 * 8 * 64 * 2
+    from selector.memory import SlidingKv
+
+    window = SlidingKv(131_072, 2048, 16)
+    assert kv_bytes_per_token(shape, 2, 1, window) == math.ceil(
+        per_layer * (12 * 131_072 + 12 * 2_192) / 131_072)
+    assert kv_bytes_per_token(shape, 2) == 24 * per_layer
+
+
+def test_mla_kv_is_version_aware():
+    """vLLM caches the latent since v0.7.1 (LMI 0.32.0, vLLM 0.7.3); before (LMI 0.29.0-0.31.0, lmi-dist) K and V are
+    kept per head, padded to 256: DeepSeek-V2-Lite 2 x 27 layers x 16 heads x 256 x 2 B vs 27 x 576 x 2 B."""
+    catalog = load_catalog()
+    shape = load_model("deepseek-ai/DeepSeek-V2-Lite")
+    inst, method = catalog.instances["ml.g5.12xlarge"], catalog.methods["none"]
+    old = estimate(shape, method, inst, 4, 4096, 4, catalog, backend="vllm", version="0.31.0")
+    new = estimate(shape, method, inst, 4, 4096, 4, catalog, backend="vllm", version="0.32.0")
+    assert old.kv_bytes_per_token == 2 * 27 * 16 * 256 * 2 == 442_368
+    assert old.kv_bytes_per_token_per_device == 442_368 // 4
+    assert new.kv_bytes_per_token == new.kv_bytes_per_token_per_device == 27 * 576 * 2 == 31_104

@@ -158,3 +158,35 @@ def test_t5_context_limit_beyond_n_positions():
 ])
 def test_experts_per_token(model_id, top_k):
     assert load_model(model_id).experts_per_token == top_k
+
+
+def test_deepseek_v3_latent_attention_and_moe_layout():
+    """DeepSeek-V3: 3 dense layers then 58 MoE layers of 256 routed + 1 shared expert (2048 wide), top-8; attention
+    through q_lora_rank 1536 / kv_lora_rank 512 projections. 671B published (README_WEIGHTS.md, without the MTP
+    module), so the count must come from the latent projections, not heads x head_dim."""
+    shape = load_model("deepseek-ai/DeepSeek-V3")
+    assert shape.mla is not None and shape.mla.latent_dim == 576
+    assert (shape.moe_layers, shape.num_experts, shape.shared_expert_size, shape.experts_per_token) == (58, 256, 2048, 8)
+    assert (shape.intermediate_size, shape.dense_intermediate_size) == (2048, 18432)
+    hidden, heads = 7168, 128
+    attention = (hidden * 1536 + 1536 * heads * 192) + hidden * 576 + 512 * heads * 256 + heads * 128 * hidden
+    assert shape._attention_params() == attention
+    assert shape.total_params() == pytest.approx(671e9, rel=0.001)
+    assert shape.prequantized == "fp8"
+
+
+def test_deepseek_v2_lite_projects_queries_directly():
+    shape = load_model("deepseek-ai/DeepSeek-V2-Lite")
+    assert shape.mla is not None and shape.mla.q_lora_rank == 0
+    assert (shape.moe_layers, shape.num_experts, shape.shared_expert_size) == (26, 64, 2 * 1408)
+
+
+@pytest.mark.parametrize("model_id,sliding,window", [
+    ("google/gemma-2-9b-it", 21, 4096),    # every even layer of 42
+    ("google/gemma-3-1b-it", 22, 512),     # 5 local : 1 global (sliding_window_pattern 6) over 26 layers
+    ("mistralai/Mistral-7B-v0.1", 0, None),  # window not confirmed in every LMI vLLM: counted at full context
+    ("Qwen/Qwen2.5-7B", 0, None),          # use_sliding_window false
+])
+def test_sliding_window_layers(model_id, sliding, window):
+    shape = load_model(model_id)
+    assert (shape.sliding_layers, shape.sliding_window) == (sliding, window)

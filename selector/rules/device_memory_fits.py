@@ -34,9 +34,11 @@ def check(candidate: Candidate, ctx: Context) -> Rejection | None:
         return None
     weights = mem.weights_per_device_bytes / GIB
     if mem.kv_budget_per_device_bytes <= 0:
+        latent = (f" (and the multi-head latent attention KV cache {mem.kv_bytes_per_token_per_device:,} bytes per "
+                  f"token per device)") if ctx.shape.mla else ""
         return Rejection(
             NAME,
-            f"weights need {weights:.1f} GiB per device at TP {candidate.tp}, {candidate.instance.name} "
+            f"weights need {weights:.1f} GiB per device at TP {candidate.tp}{latent}, {candidate.instance.name} "
             f"leaves {usable:.1f} GiB usable per device",
         )
     need = mem.required_tokens * mem.kv_bytes_per_token_per_device / GIB
