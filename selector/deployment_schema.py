@@ -30,7 +30,7 @@ def _catalog_values(kind: str) -> list[str]:
     catalog = load_catalog()
     values = {
         "backend": catalog.backends,
-        "family": catalog.families,
+        "family": (*catalog.families, "all"),
         "instance_type": catalog.instances,
         "region": catalog.regions,
     }[kind]
