@@ -25,9 +25,9 @@ class Nudge:
     label: str
 
     def sentence(self, planned: str, planned_usd: float) -> str:
-        unconfirmed = " (price unconfirmed)" if not self.price_confirmed else ""
-        return (f"{self.instance_type} would cost ${self.saving_usd:,.2f}/h less{unconfirmed}: add families: "
-                f"[{self.family}] (or families: all). It serves {self.label} at ${self.hourly_usd:,.2f}/h vs "
+        unconfirmed = " (its price is unconfirmed in the catalog)" if not self.price_confirmed else ""
+        return (f"{self.instance_type} would cost ${self.saving_usd:,.2f}/h less: add families: [{self.family}] "
+                f"(or families: all). It serves {self.label} at ${self.hourly_usd:,.2f}/h{unconfirmed} vs "
                 f"{planned} at ${planned_usd:,.2f}/h.")
 
 
