@@ -47,6 +47,17 @@ def _put_enum(schema: dict[str, Any], values: list[str]) -> bool:
     return any(_put_enum(branch, values) for branch in schema.get("anyOf", []))
 
 
+def families_enum() -> Callable[[dict[str, Any]], None]:
+    """The families enum (the catalog's and `all`), and `families: all` as a string besides the list."""
+    listed = catalog_enum("family")
+
+    def extra(schema: dict[str, Any]) -> None:
+        listed(schema)
+        schema["anyOf"].insert(1, {"const": "all", "type": "string"})
+
+    return extra
+
+
 def catalog_enum(kind: str) -> Callable[[dict[str, Any]], None]:
     """A pydantic json_schema_extra that lists the catalog's names of `kind` when the schema is generated (the
     catalog is read then, not at import)."""

@@ -269,12 +269,19 @@ class Deployment(Strict):
         description="`balanced`: current backends first, then the traffic pattern's backend order, GPUs before "
                     "Inf2, then price; `cost`: the cheapest feasible plan, Inf2, quantization and deprecated backends "
                     "included (never dearer than balanced). Default: `balanced`.")
-    families: list[Annotated[str, Field(max_length=32)]] | Literal["all"] | None = Field(
+    families: list[Annotated[str, Field(max_length=32)]] | None = Field(
         None, max_length=64, examples=[["g5", "p4d"], "all", ["g5", "g6e"]],
         description="Instance families to consider (`python -m selector catalog instances`), or `all`. Newer families "
                     "(g6, g6e, p5) are an opt-in; a plan without them names a cheaper instance outside its families. "
                     "Default: the seed families g5, inf2, p4d, p4de.",
-        json_schema_extra=deployment_schema.catalog_enum("family"))
+        json_schema_extra=deployment_schema.families_enum())
+
+    @field_validator("families", mode="before")
+    @classmethod
+    def _all_families(cls, value: Any) -> Any:
+        """`families: all` is the list [all] (the string form reads better in YAML)."""
+        return ["all"] if value == "all" else value
+
     backend: str | None = Field(
         None, max_length=64, examples=["vllm"],
         description="Pin the serving backend (`python -m selector catalog backends`): honoured, or refused with the "
@@ -581,7 +588,7 @@ class Deployment(Strict):
             model=self.model, model_config=self.model_config_path, revision=self.revision, traffic=traffic,
             max_input_tokens=self.max_input_tokens, max_output_tokens=self.max_output_tokens,
             min_concurrency=self.min_concurrency, quantization=self.quantization, prefer=self.prefer,
-            families=("all",) if self.families == "all" else tuple(self.families or ()), backend=self.backend, instance_type=self.instance_type,
+            families=tuple(self.families or ()), backend=self.backend, instance_type=self.instance_type,
             tensor_parallel_degree=self.tensor_parallel_degree, container_version=self.container_version,
             region=self.region or DEFAULT_REGION, options={k: _option_text(v) for k, v in self.options.items()},
             load=Load(float(self.load.requests_per_minute), self.load.mean_input_tokens,
