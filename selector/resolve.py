@@ -115,8 +115,8 @@ def no_plan_error(request: Request, ctx: Context, verdicts: list[Verdict]) -> Se
     hints = []
     if request.quantization_policy == "none":
         hints.append("allow quantization (quantization: auto, or prefer: cost)")
-    if request.families:
-        hints.append("allow more instance families")
+    if set(planned_families(request, ctx.catalog)) != set(ctx.catalog.families):
+        hints.append("allow more instance families (families: all)")
     if request.max_input_tokens or request.max_output_tokens:
         hints.append("lower max_input_tokens / max_output_tokens")
     hint = ("Try to " + ", or ".join(hints)) if hints else "No catalog instance can hold it"

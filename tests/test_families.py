@@ -226,3 +226,34 @@ def test_nudge_keeps_the_request_otherwise_unchanged():
     plan = resolve(Request(model=LLAMA_70B))
     again = resolve(replace(Request(model=LLAMA_70B), instance_type="ml.g6e.12xlarge"))
     assert again.hourly_usd == 13.1158 and again.backend == plan.backend
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (("--families", "trn2"), "no current LMI/DJL image serves Trainium"),
+    (("--families", "p5e"), "no public SageMaker real-time hosting price"),
+    (("--instance-type", "ml.p6-b200.48xlarge"), "no public SageMaker real-time hosting price"),
+    (("--instance-type", "ml.trn1.32xlarge"), "no current LMI/DJL image serves Trainium"),
+])
+def test_left_out_families_and_types_say_why(args, fragment):
+    result = _cli("plan", "--model", LLAMA_70B, *args)
+    assert result.exit_code == 2
+    assert "is left out of the catalog" in result.stderr and fragment in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_no_plan_on_the_seed_suggests_families_all():
+    from selector.errors import SelectorError
+
+    with pytest.raises(SelectorError) as refused:
+        resolve(Request(model="meta-llama/Llama-3.1-405B"))  # balanced: full precision fits no seed GPU
+    assert "families: all" in refused.value.paragraph()
+
+
+def test_families_all_as_a_string_in_defaults(tmp_path):
+    from selector.deployments import check_file
+
+    path = tmp_path / "deployments.yaml"
+    path.write_text("defaults:\n  families: all\ndeployments:\n  - name: big\n"
+                    f"    model: {LLAMA_70B}\n")
+    resolved, problems = check_file(str(path))
+    assert problems == [] and resolved[0].plan.instance_type == "ml.g6e.12xlarge"
