@@ -16,6 +16,7 @@ from cfnlint.api import ManualArgs, lint
 import app as app_module
 from selector.catalog import load_catalog, read_data
 from selector.cli import main
+from selector.report import print_plan
 from selector.request import Request
 from selector.resolve import resolve
 from tests.test_shared_endpoint import check_shape
@@ -174,6 +175,17 @@ def test_missing_performance_figures_are_said_not_crashed(monkeypatch):
     assert plan.instance_type == "ml.g6e.12xlarge"
     assert "no family entry" in plan.performance["estimate_missing"]
     assert any(line.startswith("No throughput or latency estimate") for line in plan.rationale)
+    from rich.console import Console
+
+    from selector.review import _details
+
+    console = Console(record=True, width=200)
+    print_plan(plan, console)
+    assert "estimate none: accelerator_performance.json has no family entry" in " ".join(console.export_text().split())
+    details = _details({"endpoint": "e", "model": LLAMA_70B, "instance_type": plan.instance_type,
+                        "tensor_parallel_degree": 4, "hourly_usd": plan.hourly_usd, "region": "us-east-1",
+                        "warnings": list(plan.warnings), "plan": plan.to_json()})
+    assert "/1M output tokens" not in details[1]
 
 
 # --- synthesized templates ------------------------------------------------------------------------------------
