@@ -22,6 +22,11 @@ picks a different instance than the per-hour ranking, with examples.
 
     .venv/bin/python bench/cost.py            # totals and every cheaper / dearer case with its reason
     .venv/bin/python bench/cost.py --quiet    # totals only
+    .venv/bin/python bench/cost.py --families # seed families vs all families, one markdown row per model
+
+Families (issue 13): every catalog model, prefer cost, the selector's default lengths, planned on the default
+(seed) families g5/inf2/p4d/p4de and with families: all; the markdown table in docs/performance.md section 3.1
+is this output. It also checks that the seed plan's nudge names the instance the all-families plan chose.
 
 A figure-printing benchmark, not a test (pytest collects tests/ only).
 """
@@ -306,10 +311,57 @@ def per_token(quiet: bool) -> None:
               f"/1M tokens ({perf['time_per_output_token_ms']:.0f} ms TPOT, batch {perf['batch']})")
 
 
+def _cheapest(model: str, families: tuple[str, ...]):
+    try:
+        return resolve(Request(model=model, prefer="cost", families=families))
+    except SelectorError as error:
+        return error
+
+
+def _cell(plan) -> str:
+    if isinstance(plan, SelectorError):
+        return "no plan"
+    quant = "" if plan.quantization == "none" else f" {plan.quantization}"
+    mark = "" if load_catalog().instances[plan.instance_type].price_confirmed else "*"
+    return f"{plan.instance_type} TP {plan.tensor_parallel_degree}{quant} ${plan.hourly_usd:,.2f}{mark}"
+
+
+def families_table() -> None:
+    """The cheapest plan per catalog model on the seed families vs on every family, as markdown."""
+    models = catalog_model_ids()
+    rows, seed_total, all_total, cheaper, nudged, both = [], 0.0, 0.0, 0, 0, 0
+    for model in models:
+        seed, every = _cheapest(model, ()), _cheapest(model, ("all",))
+        saving = ""
+        if not isinstance(seed, SelectorError) and not isinstance(every, SelectorError):
+            both += 1
+            seed_total += seed.hourly_usd
+            all_total += every.hourly_usd
+            if every.hourly_usd < seed.hourly_usd:
+                cheaper += 1
+                saving = f"-${seed.hourly_usd - every.hourly_usd:,.2f} ({every.hourly_usd / seed.hourly_usd - 1:+.0%})"
+                nudged += any(w.startswith(f"{every.instance_type} would cost") for w in seed.warnings)
+        rows.append(f"| {model} | {_cell(seed)} | {_cell(every)} | {saving} |")
+    catalog = load_catalog()
+    print(f"Seed families ({', '.join(catalog.default_families)}) vs all families ({', '.join(catalog.families)}): "
+          f"{len(models)} catalog models, prefer cost, default lengths, us-east-1.")
+    print(f"Planned both ways: {both}; cheaper with all families: {cheaper}; sum of $/h {seed_total:,.2f} -> "
+          f"{all_total:,.2f} ({all_total / seed_total - 1:+.1%}); the seed plan's nudge names the all-families "
+          f"instance in {nudged} of {cheaper}.\n")
+    print("| model | seed families | all families | difference |")
+    print("|---|---|---|---:|")
+    print("\n".join(rows))
+    print("\n\\* price unconfirmed in the catalog (third-party copy; `price_note` in selector/data/instances.json)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quiet", action="store_true", help="totals only, no per-case lines")
+    parser.add_argument("--families", action="store_true", help="seed families vs all families, as markdown")
     args = parser.parse_args()
+    if args.families:
+        families_table()
+        return
 
     catalog = load_catalog()
     cases = run_cases()

@@ -3,7 +3,8 @@
 The selector ranks instances by `hourly_usd`, and list prices drift; this is the one writer of that file
 so a refresh is a reviewable one-line-per-instance diff (canonical JSON, sorted keys). Prices are for
 real-time inference ("Hosting") in the file's `price_region`, on-demand, USD per hour. A `price_note`
-(e.g. "UNCONFIRMED: ...") is dropped once the Price List API has confirmed that instance's price.
+(e.g. "UNCONFIRMED: ...") is dropped once the Price List API has confirmed that instance's price, and the
+instance's price_confirmed / price_as_of / price_source say so.
 """
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ from typing import Any
 
 SERVICE_CODE = "AmazonSageMaker"
 PRICING_API_REGION = "us-east-1"  # the Price List API is served from us-east-1 (and ap-south-1, eu-central-1)
+
+PRICE_LIST_SOURCE = ("AWS Price List API pricing:GetProducts, ServiceCode AmazonSageMaker, usage type "
+                     "<region>-Hosting:<instance>, on-demand (python -m provision prices --refresh)")
 
 
 def data_file() -> Path:
@@ -86,6 +90,7 @@ def refresh_prices(pricing: Any, path: Path, today: date | None = None) -> Refre
     document = json.loads(old_text)
     region_code = document.get("price_region", "us-east-1")
     errors, changes = [], []
+    stamp = (today or date.today()).isoformat()
     for name, instance in sorted(document["instances"].items()):
         try:
             price = float(hosting_price(pricing, name, region_code))
@@ -96,9 +101,9 @@ def refresh_prices(pricing: Any, path: Path, today: date | None = None) -> Refre
             changes.append((name, instance.get("hourly_usd"), price))
         instance["hourly_usd"] = price
         instance.pop("price_note", None)
+        instance.update(price_confirmed=True, price_as_of=stamp, price_source=PRICE_LIST_SOURCE)
     if errors:
         raise PriceLookupError("; ".join(errors))
-    stamp = (today or date.today()).isoformat()
     document["price_as_of"] = stamp
     document["as_of"] = stamp
     return Refresh(path, old_text, canonical(document), changes)

@@ -18,6 +18,7 @@ from selector.versions import in_range, version_key
 # as files() gives for every installed (unzipped) package, so tools and tests can list the folder.
 DATA_DIR = Path(str(importlib.resources.files("selector") / "data"))
 GIB = 1024**3
+ALL_FAMILIES = "all"  # families: all opts into every family in the catalog
 
 
 def read_data(name: str) -> dict[str, Any]:
@@ -40,6 +41,8 @@ class Instance:
     host_memory_gib: float
     local_nvme: bool
     hourly_usd: float
+    price_confirmed: bool  # False: a third-party or unlisted price (plans and `catalog instances` say so)
+    price_as_of: str
 
     @property
     def devices(self) -> int:
@@ -155,10 +158,18 @@ class Catalog:
     runtime: dict[str, Any]
     price_as_of: str
     price_region: str
+    default_families: tuple[str, ...] = ()
 
     @property
     def families(self) -> tuple[str, ...]:
         return tuple(sorted({i.family for i in self.instances.values()}))
+
+    def requested_families(self, families: tuple[str, ...]) -> tuple[str, ...]:
+        """The families a request plans on: its list, every family for `all`, else the seed's default ones
+        (issue 13: newer families are an explicit opt-in)."""
+        if ALL_FAMILIES in families:
+            return self.families
+        return families or self.default_families
 
     @property
     def regions(self) -> tuple[str, ...]:
@@ -245,6 +256,7 @@ def load_catalog() -> Catalog:
         runtime=read_data("runtime.json"),
         price_as_of=instances_doc["price_as_of"],
         price_region=instances_doc["price_region"],
+        default_families=tuple(instances_doc["default_families"]),
     )
 
 

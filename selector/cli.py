@@ -35,6 +35,8 @@ def _catalog_names(what: str) -> list[str]:
     from selector.catalog import load_catalog
 
     catalog = load_catalog()
+    if what == "default_families":
+        return list(catalog.default_families)
     return sorted(catalog.backends) if what == "backends" else sorted(catalog.families)
 
 
@@ -57,7 +59,9 @@ def plan_options(func):
                      help="balanced: the traffic's backend order; cost: the cheapest feasible plan."),
         click.option("--families", default=None, metavar="FAMILY[,FAMILY...]",
                      help="Instance families to consider, comma-separated, from: "
-                          + ", ".join(_catalog_names("families")) + " (default: all of them)."),
+                          + ", ".join(_catalog_names("families")) + ", or all (default: "
+                          + ", ".join(_catalog_names("default_families")) + "; a plan names a cheaper "
+                          "instance outside them)."),
         click.option("--backend", default=None, metavar="BACKEND",
                      help="Pin a backend, one of: " + ", ".join(_catalog_names("backends")) + "."),
         click.option("--instance-type", default=None, help="Pin an instance type, e.g. ml.g5.12xlarge."),

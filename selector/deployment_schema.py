@@ -30,7 +30,7 @@ def _catalog_values(kind: str) -> list[str]:
     catalog = load_catalog()
     values = {
         "backend": catalog.backends,
-        "family": catalog.families,
+        "family": (*catalog.families, "all"),
         "instance_type": catalog.instances,
         "region": catalog.regions,
     }[kind]
@@ -45,6 +45,17 @@ def _put_enum(schema: dict[str, Any], values: list[str]) -> bool:
     if schema.get("type") == "array" and isinstance(schema.get("items"), dict):
         return _put_enum(schema["items"], values)
     return any(_put_enum(branch, values) for branch in schema.get("anyOf", []))
+
+
+def families_enum() -> Callable[[dict[str, Any]], None]:
+    """The families enum (the catalog's and `all`), and `families: all` as a string besides the list."""
+    listed = catalog_enum("family")
+
+    def extra(schema: dict[str, Any]) -> None:
+        listed(schema)
+        schema["anyOf"].insert(1, {"const": "all", "type": "string"})
+
+    return extra
 
 
 def catalog_enum(kind: str) -> Callable[[dict[str, Any]], None]:

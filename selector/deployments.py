@@ -270,9 +270,18 @@ class Deployment(Strict):
                     "Inf2, then price; `cost`: the cheapest feasible plan, Inf2, quantization and deprecated backends "
                     "included (never dearer than balanced). Default: `balanced`.")
     families: list[Annotated[str, Field(max_length=32)]] | None = Field(
-        None, max_length=64, examples=[["g5", "p4d"]],
-        description="Instance families to consider (`python -m selector catalog instances`). Default: all.",
-        json_schema_extra=deployment_schema.catalog_enum("family"))
+        None, max_length=64, examples=[["g5", "p4d"], "all", ["g5", "g6e"]],
+        description="Instance families to consider (`python -m selector catalog instances`), or `all`. Newer families "
+                    "(g6, g6e, p5) are an opt-in; a plan without them names a cheaper instance outside its families. "
+                    "Default: the seed families g5, inf2, p4d, p4de.",
+        json_schema_extra=deployment_schema.families_enum())
+
+    @field_validator("families", mode="before")
+    @classmethod
+    def _all_families(cls, value: Any) -> Any:
+        """`families: all` is the list [all] (the string form reads better in YAML)."""
+        return ["all"] if value == "all" else value
+
     backend: str | None = Field(
         None, max_length=64, examples=["vllm"],
         description="Pin the serving backend (`python -m selector catalog backends`): honoured, or refused with the "

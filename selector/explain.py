@@ -165,8 +165,8 @@ def warnings(best: Candidate, ctx: Context, lengths: Lengths) -> list[str]:
     if offer and offer.serving_dtype and not ctx.shape.prequantized and offer.serving_dtype != ctx.shape.serving_dtype:
         out.append(f"{best.backend.display_name} {best.quantization.name} runs in {offer.serving_dtype} only: the "
                    f"{ctx.shape.checkpoint_dtype} checkpoint is served in {offer.serving_dtype}.")
-    if best.instance.name == "ml.p4de.24xlarge":
-        out.append("ml.p4de.24xlarge price is UNCONFIRMED in the catalog; refresh prices before budgeting.")
+    if not best.instance.price_confirmed:
+        out.append(f"{best.instance.name} price is UNCONFIRMED in the catalog; refresh prices before budgeting.")
     return out
 
 

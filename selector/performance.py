@@ -57,10 +57,23 @@ class Hardware:
     int4_bandwidth_factor: float
 
 
+class MissingPerformanceData(LookupError):
+    """The data file has no figure for this instance's family or device: plans say so instead of estimating."""
+
+    def __init__(self, instance: Instance, what: str) -> None:
+        super().__init__(f"{DATA_FILE} has no {what} for {instance.name} ({instance.family}, {instance.accelerator})")
+
+
 def hardware(instance: Instance) -> Hardware:
     data = performance_data()
-    family = data["families"][instance.family]
-    device = data["accelerators"][family["accelerator"]]
+    family = data["families"].get(instance.family)
+    if family is None:
+        raise MissingPerformanceData(instance, "family entry (interconnect, link bandwidth)")
+    device = data["accelerators"].get(family["accelerator"])
+    if device is None or not device.get("dense_tflops") or not device.get("memory_bandwidth_gbps"):
+        raise MissingPerformanceData(instance, f"bandwidth or dense TFLOPS of {family['accelerator']}")
+    if instance.family not in data["efficiency"]["allreduce_latency_us"]:
+        raise MissingPerformanceData(instance, "all-reduce latency")
     kind = data["efficiency"][instance.accelerator_kind]
     return Hardware(
         accelerator=family["accelerator"],

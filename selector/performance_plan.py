@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from selector.errors import SelectorError
-from selector.performance import Sizing, size_for_load, slo_batch, workload
+from selector.performance import MissingPerformanceData, Sizing, size_for_load, slo_batch, workload
 from selector.rules.base import Candidate, Context, Verdict
 from selector.sizing import max_batch_size
 
@@ -47,12 +47,18 @@ def cost_keys(candidates: list[Candidate], ctx: Context) -> dict[str, float] | N
     request = ctx.request
     if request.prefer != "cost" or (request.load is None and request.slo is None):
         return None
-    return {c.label: candidate_sizing(c, ctx).fleet_usd_per_million_output_tokens for c in candidates}
+    try:
+        return {c.label: candidate_sizing(c, ctx).fleet_usd_per_million_output_tokens for c in candidates}
+    except MissingPerformanceData:
+        return None  # one candidate has no figures: rank every candidate by $/h rather than mix the two
 
 
 def plan_performance(best: Candidate, ctx: Context, batch: int) -> dict[str, Any]:
     """The plan's `performance` object: the estimate at the (SLO) batch, and with a load the fleet size."""
-    sizing = candidate_sizing(best, ctx, batch)
+    try:
+        sizing = candidate_sizing(best, ctx, batch)
+    except MissingPerformanceData as missing:
+        return {"estimate_missing": str(missing)}
     out = sizing.estimate.as_dict()
     if ctx.request.load is not None:
         out.update(sizing.as_dict())
@@ -64,7 +70,10 @@ def plan_performance(best: Candidate, ctx: Context, batch: int) -> dict[str, Any
 
 
 def rationale_line(best: Candidate, ctx: Context, batch: int) -> str:
-    sizing = candidate_sizing(best, ctx, batch)
+    try:
+        sizing = candidate_sizing(best, ctx, batch)
+    except MissingPerformanceData as missing:
+        return f"No throughput or latency estimate: {missing}."
     inputs, outputs = request_lengths(ctx)
     where = "at the load's mean lengths" if ctx.request.load else "for full-length requests"
     line = f"Estimated {where} ({inputs} in / {outputs} out tokens): {sizing.estimate.summary}."
@@ -76,12 +85,23 @@ def rationale_line(best: Candidate, ctx: Context, batch: int) -> str:
     return line
 
 
+def _estimate_or_none(candidate: Candidate, ctx: Context):
+    try:
+        return candidate_sizing(candidate, ctx, 1).estimate
+    except MissingPerformanceData:
+        return None
+
+
 def slo_refusal(verdicts: list[Verdict], ctx: Context) -> SelectorError:
     """No candidate meets the SLO: name the best TTFT and TPOT any memory-feasible candidate achieves."""
     slo = ctx.request.slo
     assert slo is not None, "meets_slo refuses candidates only when the request sets an slo"
     missed = [c for c, r in verdicts if r is not None and r.rule == "meets_slo"]
-    estimates = [(c, candidate_sizing(c, ctx, 1).estimate) for c in missed]
+    estimates = [(c, _estimate_or_none(c, ctx)) for c in missed]
+    estimates = [(c, e) for c, e in estimates if e is not None]
+    if not estimates:
+        return SelectorError("slo", ctx.request.slo, "no candidate has performance figures to check the SLO against",
+                             "Drop the SLO, or plan on families listed in selector/data/accelerator_performance.json")
     fastest_ttft = min(estimates, key=lambda ce: ce[1].ttft_ms)
     fastest_tpot = min(estimates, key=lambda ce: ce[1].tpot_ms)
     parts = []

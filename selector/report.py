@@ -73,7 +73,9 @@ def print_plan(plan: Plan, console: Console | None = None) -> None:
         ("cost", f"${plan.hourly_usd:.2f}/h, ${plan.hourly_usd * 730:,.0f}/month (prices as of {plan.price_as_of})"),
     ]
     perf = plan.performance
-    if perf:
+    if perf and "estimate_missing" in perf:
+        rows.append(("estimate", f"none: {perf['estimate_missing']}"))
+    elif perf:
         band = round(perf["uncertainty"] * 100)
         rows += [
             ("throughput", f"~{perf['tokens_per_s_per_instance']:,.0f} output tokens/s per instance at batch "
@@ -133,7 +135,8 @@ def catalog_rows(what: str) -> list[dict[str, object]]:
         return [{"name": i.name, "family": i.family, "accelerator": i.accelerator, "accelerators": i.accelerators,
                  "accelerator_memory_gib": i.accelerator_memory_gib, "devices": i.devices,
                  "host_memory_gib": i.host_memory_gib, "hourly_usd": i.hourly_usd,
-                 "price_as_of": catalog.price_as_of}
+                 "price_as_of": i.price_as_of, "price_confirmed": i.price_confirmed,
+                 "default_family": i.family in catalog.default_families}
                 for i in sorted(catalog.instances.values(), key=lambda i: (i.hourly_usd, i.name))]
     rows: list[dict[str, object]] = []
     for b in sorted(catalog.backends.values(), key=lambda b: b.name):
@@ -182,10 +185,15 @@ def print_catalog(what: str, as_json: bool, console: Console | None = None) -> N
                   title=f"on-demand list prices as of {load_catalog().price_as_of}")
     for r in rows:
         table.add_row(str(r["name"]), f"{r['accelerators']} x {r['accelerator']}", f"{r['accelerator_memory_gib']:g}",
-                      str(r["devices"]), f"{r['host_memory_gib']:g}", f"{r['hourly_usd']:.2f}")
+                      str(r["devices"]), f"{r['host_memory_gib']:g}",
+                      f"{r['hourly_usd']:.2f}" + ("" if r["price_confirmed"] else " (unconfirmed)"))
     for column in table.columns:
         column.overflow = "fold"
     console.print(table)
+    catalog = load_catalog()
+    others = [f for f in catalog.families if f not in catalog.default_families]
+    console.print(f"Default families: {', '.join(catalog.default_families)}; opt in to {', '.join(others)} with "
+                  "families: all or a list. Unconfirmed prices come from third-party copies (sources in instances.json).")
 
 
 def print_deployments(resolved, console: Console | None = None) -> None:

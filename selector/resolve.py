@@ -11,6 +11,7 @@ from selector.catalog import Backend, Catalog, ImageVersion, load_catalog, suppo
 from selector.errors import SelectorError
 from selector.lengths import Lengths, decide_lengths
 from selector.model_shape import ModelShape, load_model
+from selector.nudge import cheaper_outside
 from selector.performance_plan import check_load_slo, cost_keys, plan_performance, slo_refusal
 from selector.plan import Plan
 from selector.ranking import rank, sort_key
@@ -19,7 +20,7 @@ from selector.request import Request
 from selector.rules import RULE_ORDER, first_rejection
 from selector.rules.base import Candidate, Context, Rejection, Verdict
 from selector.sizing import max_batch_size, max_num_tokens, model_loading_timeout_s
-from selector.validate import validate_against_model, validate_request
+from selector.validate import planned_families, validate_against_model, validate_request
 
 LOCAL_MODEL_DIR = "/opt/ml/model"
 
@@ -66,7 +67,7 @@ def enumerate_candidates(request: Request, shape: ModelShape, catalog: Catalog) 
         methods = [catalog.methods[name] for name in sorted(catalog.methods)]
     else:
         methods = [catalog.methods[request.quantization_policy]]
-    families = request.families or catalog.families
+    families = planned_families(request, catalog)
     instances = sorted(
         (i for i in catalog.instances.values()
          if i.family in families and request.instance_type in (None, i.name)),
@@ -115,8 +116,8 @@ def no_plan_error(request: Request, ctx: Context, verdicts: list[Verdict]) -> Se
     hints = []
     if request.quantization_policy == "none":
         hints.append("allow quantization (quantization: auto, or prefer: cost)")
-    if request.families:
-        hints.append("allow more instance families")
+    if set(planned_families(request, ctx.catalog)) != set(ctx.catalog.families):
+        hints.append("allow more instance families (families: all)")
     if request.max_input_tokens or request.max_output_tokens:
         hints.append("lower max_input_tokens / max_output_tokens")
     hint = ("Try to " + ", or ".join(hints)) if hints else "No catalog instance can hold it"
@@ -172,6 +173,8 @@ def build_plan(ranked: list[Candidate], verdicts: list[Verdict], ctx: Context, l
     rejected = tuple(
         {"candidate": c.label, "rule": r.rule, "reason": r.reason} for c, r in verdicts if r is not None
     )
+    nudge = cheaper_outside(best, ctx, planned_families(request, catalog))
+    nudge_line = (nudge.sentence(best.instance.name, best.instance.hourly_usd),) if nudge else ()
     return Plan(
         model_id=shape.model_id,
         revision=request.revision,
@@ -206,12 +209,12 @@ def build_plan(ranked: list[Candidate], verdicts: list[Verdict], ctx: Context, l
         model_loading_timeout_s=loading_timeout,
         memory=memory.as_dict(batch),
         hourly_usd=best.instance.hourly_usd,
-        price_as_of=catalog.price_as_of,
+        price_as_of=best.instance.price_as_of,
         serving_properties=options,
         serving_properties_text=render_file(options, header),
-        rationale=tuple(rationale(best, ranked, verdicts, ctx, lengths, memory, batch)),
+        rationale=tuple(rationale(best, ranked, verdicts, ctx, lengths, memory, batch)) + nudge_line,
         rejected=rejected,
-        warnings=tuple(warnings(best, ctx, lengths)),
+        warnings=tuple(warnings(best, ctx, lengths)) + nudge_line,
         alternatives=tuple(alternatives(ranked)),
         performance=plan_performance(best, ctx, batch),
     )

@@ -157,7 +157,7 @@ def _details(r: dict[str, Any]) -> list[str]:
     summary = (f"{_cell(r['endpoint'])}: {_cell(r['model'])} on {plan['backend']}, {r['instance_type']} "
                f"TP {r['tensor_parallel_degree']}, ${r['hourly_usd']:.2f}/h")
     perf = plan.get("performance")
-    if perf:
+    if perf and "usd_per_million_output_tokens" in perf:  # absent: the data has no figures for the family
         summary += f", ~${perf['usd_per_million_output_tokens']:.2f}/1M output tokens (±{round(perf['uncertainty'] * 100)}%)"
     lines = ["<details>", f"<summary>{summary}</summary>", "",
              f"- Image: `{plan['image_uri']}`" if r["region"] != ANY_REGION else

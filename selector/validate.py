@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import difflib
 
-from selector.catalog import Catalog, load_catalog, supported_architectures
+from selector.catalog import ALL_FAMILIES, Catalog, load_catalog, read_data, supported_architectures
 from selector.errors import SelectorError, one_of
 from selector.model_shape import ModelShape
 from selector.request import PREFERENCES, QUANTIZATION_CHOICES, TRAFFIC, Request
@@ -28,8 +28,12 @@ def validate_request(request: Request, catalog: Catalog) -> None:
     if request.region not in catalog.images.registries:
         raise _unknown("region", request.region, list(catalog.regions), "region (no LMI image registry there)")
     for family in request.families:
-        if family not in catalog.families:
-            raise _unknown("families", family, list(catalog.families), "instance family")
+        if family not in catalog.families and family != ALL_FAMILIES:
+            left_out = left_out_reason(family=family)
+            if left_out:
+                raise SelectorError("families", family, f"is left out of the catalog: {left_out}",
+                                    f"Use one of {one_of([*catalog.families, ALL_FAMILIES], 50)}")
+            raise _unknown("families", family, [*catalog.families, ALL_FAMILIES], "instance family")
     if request.backend is not None and request.backend not in catalog.backends:
         raise _unknown("backend", request.backend, sorted(catalog.backends), "backend")
     for name in ("max_input_tokens", "max_output_tokens", "min_concurrency", "tensor_parallel_degree"):
@@ -57,13 +61,39 @@ def _validate_properties_text(request: Request) -> None:
             raise SelectorError(name, text, problem, "Write the literal value on one line, in ASCII, without backslashes")
 
 
+def left_out_reason(family: str | None = None, instance_type: str | None = None) -> str | None:
+    """Why instances.json leaves this family or instance type out (botocore lists it; the planner does not
+    offer it), or None when it is simply unknown."""
+    for names, reason in read_data("instances.json")["left_out"].items():
+        for name in names.split(", "):
+            prefix = name.removesuffix("*")
+            if instance_type is not None and (instance_type == name or
+                                              (name.endswith("*") and instance_type.startswith(prefix))):
+                return reason
+            if family is not None and name.startswith("ml.") and name.split(".")[1] == family:
+                return reason
+    return None
+
+
+def planned_families(request: Request, catalog: Catalog) -> tuple[str, ...]:
+    """The families candidates come from: the request's (or every family for `all`); with none given, the
+    default families, or every family when an instance type is pinned (the pin itself is the opt-in)."""
+    if request.families or request.instance_type is None:
+        return catalog.requested_families(request.families)
+    return catalog.families
+
+
 def _validate_instance(request: Request, catalog: Catalog) -> None:
     if request.instance_type is None:
         return
     instance = catalog.instances.get(request.instance_type)
+    left_out = left_out_reason(instance_type=request.instance_type) if instance is None else None
+    if left_out:
+        raise SelectorError("instance_type", request.instance_type, f"is left out of the catalog: {left_out}",
+                            f"Use one of {one_of(sorted(catalog.instances), 50)}")
     if instance is None:
         raise _unknown("instance_type", request.instance_type, sorted(catalog.instances), "instance type")
-    if request.families and instance.family not in request.families:
+    if request.families and instance.family not in catalog.requested_families(request.families):
         raise SelectorError(
             "instance_type", request.instance_type,
             f"contradicts families = {', '.join(request.families)} (it is a {instance.family})",
@@ -93,7 +123,7 @@ def _validate_backend_families(request: Request, catalog: Catalog) -> None:
     if request.backend is None:
         return
     kind = catalog.backends[request.backend].accelerator_kind
-    allowed = request.families or catalog.families
+    allowed = planned_families(request, catalog)
     if not any(i.accelerator_kind == kind and i.family in allowed for i in catalog.instances.values()):
         fitting = sorted({i.family for i in catalog.instances.values() if i.accelerator_kind == kind})
         raise SelectorError(

@@ -20,8 +20,10 @@ def test_data_file_is_canonical_with_source_and_date(name):
     assert len(data.get("as_of", "")) == 10, f"{name} has no as_of date"
 
 
-def test_instance_catalog_has_the_fourteen_types():
-    names = set(load_catalog().instances)
+def test_default_families_hold_the_fourteen_seed_types():
+    catalog = load_catalog()
+    names = {name for name, i in catalog.instances.items() if i.family in catalog.default_families}
+    assert catalog.default_families == ("g5", "inf2", "p4d", "p4de")
     assert names == {
         *(f"ml.g5.{s}" for s in ("xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "48xlarge")),
         "ml.p4d.24xlarge", "ml.p4de.24xlarge",

@@ -53,6 +53,8 @@ def _string_enum(prop: dict[str, Any]) -> list[str]:
             return branch["enum"]
         if "enum" in branch.get("items", {}):
             return branch["items"]["enum"]
+        if "anyOf" in branch and branch is not prop:  # families: a list of names, or the string `all`
+            return _string_enum(branch)
     raise AssertionError(f"no enum in {prop}")
 
 
@@ -90,7 +92,7 @@ def test_every_optional_key_names_its_default_and_has_examples(schema) -> None:
 def test_enums_come_from_the_catalogs_and_the_validator(schema) -> None:
     catalog, props = load_catalog(), schema["$defs"]["Deployment"]["properties"]
     assert _string_enum(props["backend"]) == sorted(catalog.backends)
-    assert _string_enum(props["families"]) == sorted(catalog.families)
+    assert _string_enum(props["families"]) == sorted([*catalog.families, "all"])
     assert _string_enum(props["instance_type"]) == sorted(catalog.instances)
     assert _string_enum(props["region"]) == sorted(catalog.regions)
     assert _string_enum(schema["$defs"]["PipelineStage"]["properties"]["region"]) == sorted(catalog.regions)
@@ -152,7 +154,7 @@ ENTRY = {"name": "chat", "model": "meta-llama/Meta-Llama-3-8B"}
 DISAGREEABLE = {
     "unknown key in defaults": {"defaults": {"colour": "red"}, "deployments": [ENTRY]},
     "backend typo": {"deployments": [{**ENTRY, "backend": "vllmm"}]},
-    "unknown family": {"deployments": [{**ENTRY, "families": ["g6"]}]},
+    "unknown family": {"deployments": [{**ENTRY, "families": ["g9"]}]},
     "unknown instance type": {"deployments": [{**ENTRY, "instance_type": "ml.g5.3xlarge"}]},
     "region without an image": {"deployments": [{**ENTRY, "region": "us-east-9"}]},
     "traffic": {"deployments": [{**ENTRY, "traffic": "spiky"}]},

@@ -23,7 +23,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any
 
-from selector.catalog import GIB, Instance, load_catalog
+from selector.catalog import ALL_FAMILIES, GIB, Instance, load_catalog
 from selector.errors import SelectorError
 from selector.model_shape import load_model
 from selector.plan import HOURS_PER_MONTH, Plan
@@ -168,8 +168,10 @@ def pool_instances(name: str, pool: EndpointPool) -> list[Instance]:
                                                               if v.accelerator_kind == "nvidia")))
         chosen = [instance]
     else:
-        families = pool.families or sorted({i.family for i in catalog.instances.values()
-                                            if i.accelerator_kind == "nvidia"})
+        families = list(catalog.requested_families(tuple(pool.families or ())))
+        if not pool.families or ALL_FAMILIES in pool.families:  # default or all: the GPU families among them
+            gpu = {i.family for i in catalog.instances.values() if i.accelerator_kind == "nvidia"}
+            families = [f for f in families if f in gpu]
         unknown = [f for f in families if f not in catalog.families]
         if unknown:
             raise PoolRefusal(None, f"endpoints[{name}].families", unknown, "are not instance families of the catalog",

@@ -18,7 +18,12 @@ def check(candidate: Candidate, ctx: Context) -> Rejection | None:
         return None
     from selector.performance_plan import candidate_sizing, request_lengths
 
-    est = candidate_sizing(candidate, ctx).estimate
+    from selector.performance import MissingPerformanceData
+
+    try:
+        est = candidate_sizing(candidate, ctx).estimate
+    except MissingPerformanceData as missing:
+        return Rejection(NAME, f"the SLO cannot be checked: {missing}")
     inputs, _ = request_lengths(ctx)
     tpot, ttft = slo.time_per_output_token_ms, slo.time_to_first_token_ms
     if tpot is not None and est.tpot_ms > tpot:

@@ -72,7 +72,7 @@ def realistic(document: dict[str, Any]) -> dict[str, list[str]]:
 
 def test_refresh_rewrites_prices_and_dates_canonically(data_file, monkeypatch):
     before = json.loads(data_file.read_text())
-    assert len(before["instances"]) == 14
+    assert len(before["instances"]) == len(json.loads(DATA.read_text())["instances"]) >= 14
     client, stub = pricing_client(realistic(before))
     use_clients(monkeypatch, pricing=client)
     result = run("prices", "--refresh", "--data-file", str(data_file))
@@ -85,12 +85,16 @@ def test_refresh_rewrites_prices_and_dates_canonically(data_file, monkeypatch):
     assert after["price_as_of"] == today and after["as_of"] == today
     for name, spec in before["instances"].items():
         assert after["instances"][name]["hourly_usd"] == float(new_price(name, spec["hourly_usd"]))
-        assert {k: v for k, v in after["instances"][name].items() if k != "hourly_usd"} == \
-               {k: v for k, v in spec.items() if k not in ("hourly_usd", "price_note")}
+        price_keys = ("hourly_usd", "price_note", "price_confirmed", "price_as_of", "price_source")
+        assert {k: v for k, v in after["instances"][name].items() if k not in price_keys} == \
+               {k: v for k, v in spec.items() if k not in price_keys}
         assert "price_note" not in after["instances"][name], "the API confirmed the price"
+        confirmed = after["instances"][name]
+        assert confirmed["price_confirmed"] is True and confirmed["price_as_of"] == today
+        assert "Price List API" in confirmed["price_source"]
     assert {k: v for k, v in after.items() if k not in ("instances", "as_of", "price_as_of")} == \
            {k: v for k, v in before.items() if k not in ("instances", "as_of", "price_as_of")}
-    assert "13 price(s) changed" in result.stdout and "ml.g5.xlarge" not in result.stdout.split("wrote")[0]
+    assert f"{len(before['instances']) - 1} price(s) changed" in result.stdout and "ml.g5.xlarge" not in result.stdout.split("wrote")[0]
 
 
 def test_dry_run_prints_the_diff_and_writes_nothing(data_file, monkeypatch):

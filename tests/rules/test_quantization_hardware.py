@@ -17,3 +17,34 @@ def test_quantization_hardware(backend, method, instance, expect):
     assert (verdict is None) == (expect is None)
     if expect:
         assert expect in verdict.reason
+
+
+# fp8 per family (issue 13): native W8A8 fp8 needs compute capability 8.9+ (Ada g6/g6e, Hopper p5); on Ampere
+# (g5, p4d, p4de) TensorRT-LLM refuses it and vLLM runs it weight-only (W8A16), which the plan warns about.
+FAMILY_FP8 = [
+    ("ml.g5.12xlarge", False), ("ml.p4d.24xlarge", False), ("ml.p4de.24xlarge", False),
+    ("ml.g6.12xlarge", True), ("ml.g6e.12xlarge", True), ("ml.p5.48xlarge", True),
+]
+
+
+@pytest.mark.parametrize("instance,native", FAMILY_FP8)
+def test_fp8_per_family(instance, native):
+    from selector.catalog import load_catalog
+    from selector.performance import compute_dtype
+
+    ctx = context("meta-llama/Llama-2-7b-hf")
+    trt = quantization_hardware.check(candidate("tensorrtllm", instance, quantization="fp8"), ctx)
+    assert (trt is None) == native
+    assert quantization_hardware.check(candidate("vllm", instance, quantization="fp8"), ctx) is None
+    i = load_catalog().instances[instance]
+    assert compute_dtype("fp8", "bf16", i) == ("fp8" if native else "bf16")
+
+
+@pytest.mark.parametrize("instance,native", FAMILY_FP8)
+def test_fp8_weight_only_warning_per_family(instance, native):
+    from selector.request import Request
+    from selector.resolve import resolve
+
+    plan = resolve(Request(model="meta-llama/Llama-2-7b-hf", quantization="fp8", backend="vllm", instance_type=instance))
+    weight_only = [w for w in plan.warnings if "runs weight-only (W8A16)" in w]
+    assert bool(weight_only) != native
