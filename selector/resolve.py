@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from selector.catalog import Backend, Catalog, ImageVersion, load_catalog, supports_architecture
+from selector.catalog import ALL_FAMILIES, Backend, Catalog, ImageVersion, load_catalog, supports_architecture
 from selector.errors import SelectorError
 from selector.lengths import Lengths, decide_lengths
 from selector.model_shape import ModelShape, load_model
@@ -116,12 +116,22 @@ def no_plan_error(request: Request, ctx: Context, verdicts: list[Verdict]) -> Se
     hints = []
     if request.quantization_policy == "none":
         hints.append("allow quantization (quantization: auto, or prefer: cost)")
-    if set(planned_families(request, ctx.catalog)) != set(ctx.catalog.families):
+    if set(planned_families(request, ctx.catalog)) != set(ctx.catalog.families) and _fits_elsewhere(request):
         hints.append("allow more instance families (families: all)")
     if request.max_input_tokens or request.max_output_tokens:
         hints.append("lower max_input_tokens / max_output_tokens")
     hint = ("Try to " + ", or ".join(hints)) if hints else "No catalog instance can hold it"
     return SelectorError("model", request.model, f"no candidate can serve it: {rejection.reason}", hint)
+
+
+def _fits_elsewhere(request: Request) -> bool:
+    """Whether some family outside the request's holds the model (only asked on the error path): suggesting
+    `families: all` for a model no catalog instance can hold would send the user on a useless retry."""
+    try:
+        resolve(replace(request, families=(ALL_FAMILIES,)))
+    except SelectorError:
+        return False
+    return True
 
 
 def _without_pins_hint(request: Request) -> str:

@@ -255,12 +255,21 @@ def test_left_out_families_and_types_say_why(args, fragment):
     assert "Traceback" not in result.stderr
 
 
-def test_no_plan_on_the_seed_suggests_families_all():
+@pytest.mark.parametrize("request_, suggested", [
+    # 282 GB of 16-bit weights: no G5 holds them, a p4de does
+    (Request(model="mistralai/Mixtral-8x22B-v0.1", families=("g5",)), True),
+    # balanced, full precision: 810 GB fits no catalog instance, so "families: all" would not help
+    (Request(model="meta-llama/Llama-3.1-405B"), False),
+], ids=["fits-another-family", "fits-no-family"])
+def test_no_plan_suggests_families_all_only_when_another_family_holds_it(request_, suggested):
     from selector.errors import SelectorError
 
     with pytest.raises(SelectorError) as refused:
-        resolve(Request(model="meta-llama/Llama-3.1-405B"))  # balanced: full precision fits no seed GPU
-    assert "families: all" in refused.value.paragraph()
+        resolve(request_)
+    paragraph = refused.value.paragraph()
+    assert ("families: all" in paragraph) == suggested, paragraph
+    if not suggested:
+        assert "No catalog instance can hold it" in paragraph or "allow quantization" in paragraph
 
 
 def test_families_all_as_a_string_in_defaults(tmp_path):

@@ -122,7 +122,12 @@ def own_request(row: dict[str, Any]) -> Request:
     model = catalog_model(row)
     assert model is not None, row["id"]  # why_skipped() skips rows without a catalog model
     quantization = "auto" if row.get("quantization_kind") in ("runtime", "prequantized") else "none"
-    return Request(model=model, prefer="cost", quantization=quantization, min_concurrency=1, **lengths(row, model))
+    # The same request may use AWS's own instance family (families beyond the seed ones are an opt-in).
+    family = str(row["instance_type"]).split(".")[1]
+    families = tuple(sorted(set(load_catalog().default_families) | {family})) \
+        if family in load_catalog().families else ()
+    return Request(model=model, prefer="cost", quantization=quantization, min_concurrency=1, families=families,
+                   **lengths(row, model))
 
 
 ROWS = _rows()
