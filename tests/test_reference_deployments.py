@@ -114,7 +114,7 @@ def pinned_request(row: dict[str, Any]) -> Request:
     return Request(
         model=model, backend=row["backend"], instance_type=row["instance_type"],
         tensor_parallel_degree=row["tensor_parallel_degree"], container_version=planned_version(row),
-        quantization=quantization, min_concurrency=1, **lengths(row, model),
+        quantization=quantization, min_concurrency=1, options=dict(row.get("options") or {}), **lengths(row, model),
     )
 
 
@@ -127,7 +127,7 @@ def own_request(row: dict[str, Any]) -> Request:
     families = tuple(sorted(set(load_catalog().default_families) | {family})) \
         if family in load_catalog().families else ()
     return Request(model=model, prefer="cost", quantization=quantization, min_concurrency=1, families=families,
-                   **lengths(row, model))
+                   options=dict(row.get("options") or {}), **lengths(row, model))
 
 
 ROWS = _rows()

@@ -18,9 +18,25 @@ from selector.rules.base import Candidate, Context, Rejection
 NAME = "host_memory_fits"
 
 
+SPLIT_MODEL_OPTION = "option.load_split_model"
+
+
+def loads_split_model(ctx: Context) -> bool:
+    """The user passed `option.load_split_model: true`: the weights were saved split per layer for Transformers
+    NeuronX, which then loads and compiles them layer by layer instead of holding one 16-bit CPU copy
+    (djl-serving serving/docs/lmi/user_guides/tnx_user_guide.md and neuron_utils/model_loader.py @ 0.29.0-dlc;
+    DJL's tuning guide loads Llama-2-13B int8 this way on the 16 GiB ml.inf2.xlarge:
+    https://github.com/deepjavalibrary/djl-serving/blob/1635512c8b7dff917e99d825713ab390a10e5ea7/serving/docs/lmi/tuning_guides/tnx_tuning_guide.md)."""
+    return str(ctx.request.options.get(SPLIT_MODEL_OPTION, "")).strip().lower() == "true"
+
+
 def resident_bytes(candidate: Candidate, ctx: Context) -> tuple[int, str]:
     """Bytes the loader keeps in host RAM at its peak, and what they are."""
     shape = ctx.shape
+    if candidate.instance.accelerator_kind == "neuron" and loads_split_model(ctx):
+        layer = -(-shape.block_params() // max(1, shape.num_layers))
+        return (shape.embedding_params() + layer) * SERVING_DTYPE_BYTES, \
+            "16-bit embeddings and one layer at a time (pre-split checkpoint, option.load_split_model)"
     if candidate.instance.accelerator_kind == "neuron" and not shape.prequantized:
         return shape.total_params() * SERVING_DTYPE_BYTES, "16-bit weights"
     return shape.checkpoint_bytes(), f"checkpoint as stored, {shape.checkpoint_dtype}"

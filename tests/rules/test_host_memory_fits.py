@@ -40,3 +40,23 @@ def test_host_memory_follows_the_loader(backend, instance, model, revision, expe
     assert (verdict is None) == (expect is None), verdict
     if expect:
         assert expect in verdict.reason
+
+
+@pytest.mark.parametrize("options,expect", [
+    # DJL's tuning guide: Llama-2-13B int8 from a pre-split checkpoint on the 16 GiB ml.inf2.xlarge
+    pytest.param({"option.load_split_model": "true"}, None, id="pre-split-13b-on-inf2-xlarge"),
+    pytest.param({"option.load_split_model": "false"}, "16-bit weights 24.2 GiB", id="not-split"),
+    pytest.param({}, "16-bit weights 24.2 GiB", id="hub-checkpoint"),
+])
+def test_pre_split_neuron_checkpoint_loads_layer_by_layer(options, expect):
+    from selector.catalog import load_catalog
+    from selector.model_shape import load_model
+    from selector.request import Request
+    from selector.rules.base import Context
+
+    model = "meta-llama/Llama-2-13b-hf"
+    ctx = Context(Request(model=model, options=options), load_model(model), load_catalog(), 512, 1)
+    verdict = host_memory_fits.check(candidate("neuronx", "ml.inf2.xlarge", tp=2, quantization="int8"), ctx)
+    assert (verdict is None) == (expect is None), verdict
+    if expect:
+        assert verdict is not None and expect in verdict.reason
