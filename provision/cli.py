@@ -203,8 +203,11 @@ def prices(refresh: bool, dry_run: bool, data_file: Path | None, profile: str | 
         table = Table(title=f"on-demand hosting prices, {document.get('price_region')} (as of {document.get('price_as_of')})")
         table.add_column("instance")
         table.add_column("USD/hour", justify="right")
-        for name, instance in sorted(document["instances"].items()):
-            table.add_row(name, f"{instance['hourly_usd']:.4g}")
+        from selector.report import price_text
+
+        # the order and format of `catalog instances`: cheapest first, unconfirmed prices marked
+        for name, instance in sorted(document["instances"].items(), key=lambda kv: (kv[1]["hourly_usd"], kv[0])):
+            table.add_row(name, price_text(instance["hourly_usd"], instance.get("price_confirmed", True)))
         out.print(table)
         return
     aws = Aws(PRICING_API_REGION, profile)

@@ -21,6 +21,12 @@ def make_console() -> Console:
     return probe if probe.is_terminal else Console(width=PIPE_WIDTH)
 
 
+def price_text(hourly_usd: float, confirmed: bool) -> str:
+    """One format for a list price wherever it is shown (`catalog instances`, `prices`): cents, and the
+    catalog's unconfirmed prices marked as such."""
+    return f"{hourly_usd:.2f}" + ("" if confirmed else " (unconfirmed)")
+
+
 def memory_bar(plan: Plan) -> tuple[str, str]:
     """weights / KV cache / free of one device's memory: a fixed-width bar and its legend (two lines, so
     an 80-column terminal shows both whole)."""
@@ -186,7 +192,7 @@ def print_catalog(what: str, as_json: bool, console: Console | None = None) -> N
     for r in rows:
         table.add_row(str(r["name"]), f"{r['accelerators']} x {r['accelerator']}", f"{r['accelerator_memory_gib']:g}",
                       str(r["devices"]), f"{r['host_memory_gib']:g}",
-                      f"{r['hourly_usd']:.2f}" + ("" if r["price_confirmed"] else " (unconfirmed)"))
+                      price_text(float(str(r["hourly_usd"])), bool(r["price_confirmed"])))
     for column in table.columns:
         column.overflow = "fold"
     console.print(table)
