@@ -6,6 +6,7 @@ cfn-lint, and the image tags of sagemaker-core's catalog (selector/data/images.j
 from __future__ import annotations
 
 import json
+from typing import Any
 from dataclasses import replace
 from pathlib import Path
 
@@ -212,7 +213,7 @@ def _image(outdir: Path, stack: str) -> str:
     ("llama70-all", "ml.g6e.12xlarge"), ("llama70-seed", "ml.g5.48xlarge"), ("llama8-g6", "ml.g6.2xlarge"),
     ("mistral-g6e", "ml.g6e.2xlarge"), ("llama70-p5", "ml.p5.48xlarge"),
 ])
-def test_new_family_templates(families_out, sagemaker_api, stack, instance):
+def test_new_family_templates(families_out: Path, sagemaker_api: Any, stack: str, instance: str) -> None:
     variant = _variant(families_out, stack)
     assert variant["InstanceType"] == instance
     assert "VolumeSizeInGB" not in variant  # every new GPU family has local NVMe
