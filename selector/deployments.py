@@ -478,6 +478,9 @@ class Deployment(Strict):
     def _tags(cls, value: dict[str, str]) -> dict[str, str]:
         for key, item in value.items():
             _words(aws_names.tag_problem(key, item))
+            if key in PROJECT_TAGS and key.startswith("lmi:"):
+                raise ValueError(f"tag {key} is set by the project from the plan (backend, instance type, model); a "
+                                 "value of your own would make it wrong. Use another key (the `app` tag may be replaced)")
         total = len(PROJECT_TAGS | set(value))
         if total > MAX_TAGS:
             raise ValueError(f"{len(value)} tags plus the {len(PROJECT_TAGS - set(value))} this project adds "
@@ -1034,10 +1037,21 @@ def _check_pools(parsed: dict[int, Deployment], top: DeploymentsFile, out: _Coll
                 "shared endpoints are not delivered by the pipeline yet (its stages deploy one stack per deployment)",
                 "Synthesize shared endpoints from a deployments file without pipeline:")
     first: dict[str, Deployment] = {}
+    components: dict[str, str] = {}  # inference component name -> what made it (SageMaker names are per account)
     for i, deployment in parsed.items():
         pool = deployment.endpoint
         if pool is None:
             continue
+        made = [(f"{pool}-{deployment.name}", f"deployment {deployment.name}", ("deployments", i, "name"))]
+        made += [(f"{pool}-{deployment.name}-{a.name}", f"adapter {a.name} of deployment {deployment.name}",
+                  ("deployments", i, "adapters")) for a in deployment.adapters]
+        for component, what, path in made:
+            if component in components:
+                out.add(path, component, f"makes the inference component name {component!r}, which {components[component]} "
+                        "already makes: one endpoint cannot hold two components of the same name",
+                        "Rename the deployment or the adapter")
+            else:
+                components[component] = what
         if pool not in top.endpoints:
             close = difflib.get_close_matches(pool, list(top.endpoints), n=1, cutoff=0.6)
             known = ", ".join(sorted(top.endpoints)) or "none"

@@ -146,6 +146,16 @@ class _Limit(Exception):
         self.problem, self.mark, self.hint = problem, mark, hint
 
 
+YAML_INT = "tag:yaml.org,2002:int"
+YAML_FLOAT = "tag:yaml.org,2002:float"
+# YAML 1.1 (PyYAML's default) reads 1:00 as 60 (sexagesimal), 017 as 15 (octal) and 0b11 as 3: a deployments file
+# would silently mean another number than the one a reviewer reads. Integers are decimal (or 0x hex) here, and a
+# float has a dot or is .inf/.nan; anything else stays text, which the typed fields then refuse with a line.
+DECIMAL_INT = re.compile(r"^(?:[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$")
+PLAIN_FLOAT = re.compile(r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
+                         r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
+
+
 class BoundedLoader(yaml.SafeLoader):
     """PyYAML's SafeLoader with limits on aliases, depth and expanded size, duplicate and non-text keys collected
     as problems, and scalar conversions (2001-02-30, !!int abc, 5000 digits) failing with a line instead of the
@@ -408,3 +418,17 @@ def read_json_object(path: Any, field_name: str, hint: str = "Point it at the co
     if _depth(value) > MAX_JSON_DEPTH:
         raise _fail(field_name, path, f"cannot be read as JSON (nested more than {MAX_JSON_DEPTH} levels)", hint)
     return value
+
+
+def _decimal_resolvers() -> dict[Any, list[tuple[str, Any]]]:
+    """SafeLoader's implicit resolvers with YAML 1.1's int and float patterns replaced (see DECIMAL_INT)."""
+    resolvers = {first: [(tag, regexp) for tag, regexp in pairs if tag not in (YAML_INT, YAML_FLOAT)]
+                 for first, pairs in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+    for first in "-+0123456789":
+        resolvers.setdefault(first, []).append((YAML_INT, DECIMAL_INT))
+    for first in "-+0123456789.":
+        resolvers.setdefault(first, []).append((YAML_FLOAT, PLAIN_FLOAT))
+    return resolvers
+
+
+BoundedLoader.yaml_implicit_resolvers = _decimal_resolvers()

@@ -63,14 +63,22 @@ def render_options(backend: str, values: dict[str, Any], extra: dict[str, str]) 
     values = {"quantize_key": DEFAULT_QUANTIZE_KEY, **values}  # the key is version-ranged data (backends.json)
     rendered = template.render(**values, at_least=lambda since: at_least(version, since))
     options = parse_properties(rendered)
+    # Keys compare without case: OPTION_* environment variables name them upper-case and reach the container
+    # lower-cased, so option.TENSOR_PARALLEL_DEGREE would override the plan's TP in one delivery mode and not the other.
+    planned = {key.lower() for key in (*options, *PLAN_KEYS)}
+    seen: dict[str, str] = {}
     for key, value in sorted(extra.items()):
-        if key in options or key in PLAN_KEYS:
+        if key.lower() in planned:
             raise SelectorError(
                 f"options.{key}", value,
-                "the plan already sets this key from the request",
+                "the plan already sets this key from the request (keys compare without case)",
                 "Change the request field that drives it (max_input_tokens, max_output_tokens, min_concurrency, "
                 "quantization, tensor_parallel_degree) instead",
             )
+        if key.lower() in seen:
+            raise SelectorError(f"options.{key}", value, f"differs from options.{seen[key.lower()]} only in case; "
+                                "as an environment variable both are the same OPTION_* name", "Keep one of them")
+        seen[key.lower()] = key
         options[key] = str(value)
     return dict(sorted(options.items()))
 

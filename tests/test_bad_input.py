@@ -281,6 +281,15 @@ ROWS = [
     row("tag-key-too-long", one("tags: {" + "k" * 129 + ": x}"), "tags", "AWS allows 1-128"),
     row("options-key-plan-sets", one("options: {option.max_model_len: 2048}"), "options.option.max_model_len = '2048'",
         "the plan already sets this key"),
+    # OPTION_TENSOR_PARALLEL_DEGREE reaches the container lower-cased: an upper-case key must not slip past the plan
+    row("options-key-plan-sets-other-case", one('options: {option.TENSOR_PARALLEL_DEGREE: "4"}'),
+        "options.option.TENSOR_PARALLEL_DEGREE = '4'", "the plan already sets this key"),
+    # YAML 1.1 would read these as 60 and 15: a reviewer reads 1:00 and 017
+    row("sexagesimal-number", one("max_input_tokens: 1:00"), "max_input_tokens = '1:00'"),
+    row("octal-looking-number", one("max_input_tokens: 0017"), "max_input_tokens = '0017'"),
+    row("tag-replaces-plan-tag", one("tags: {'lmi:backend': x}"), "tags", "set by the project from the plan"),
+    row("options-keys-differ-only-in-case", one('options: {option.Foo_Bar: "1", option.foo_bar: "2"}'),
+        "options.option.foo_bar", "only in case"),
 ]
 
 assert len(ROWS) >= 45

@@ -69,6 +69,11 @@ REFUSALS = [
      "copies: {min: 3, max: 2}}\n", 5, ["copies", "min (3) is greater than max (2)"]),
     ("pool-min-over-max", "endpoints:\n  p:\n    min_instances: 5\n    max_instances: 2\ndeployments:\n"
      "  - {name: a, model: meta-llama/Llama-3.2-1B, endpoint: p}\n", 3, ["min_instances (5) is greater than"]),
+    # deployment "a-x" and adapter "x" of deployment "a" would both be the component chat-pool-a-x
+    ("component-name-clash", POOL + "deployments:\n  - name: a\n    model: meta-llama/Llama-3.1-8B\n    endpoint: chat-pool\n"
+     "    adapters:\n      - {name: x, s3_uri: 's3://my-bucket/a.tar.gz'}\n"
+     "  - {name: a-x, model: meta-llama/Llama-3.2-1B, endpoint: chat-pool}\n", 10,
+     ["chat-pool-a-x", "adapter x of deployment a already makes"]),
     ("duplicate-adapter", POOL + "deployments:\n  - name: a\n    model: meta-llama/Llama-3.1-8B\n    endpoint: chat-pool\n"
      "    adapters:\n      - {name: x, s3_uri: 's3://my-bucket/a.tar.gz'}\n      - {name: x, s3_uri: 's3://my-bucket/b.tar.gz'}\n",
      8, ["adapters lists two adapters with the same name"]),
