@@ -119,12 +119,8 @@ class LmiEndpoint(cdk.Resource):
             # A dynamic reference: CloudFormation resolves it at deploy time, so the token is in neither the
             # repository nor the template, and the endpoint's role needs no access to the secret.
             environment["HF_TOKEN"] = cdk.SecretValue.secrets_manager(security.hf_token_secret_arn).unsafe_unwrap()
-        if security.kms_key_arn:
-            statements.append(policy.use_key(security.kms_key_arn))
-        if security.subnet_ids:
-            statements.extend(policy.vpc_access(security.subnet_ids, security.security_group_ids))
-        if security.data_capture_s3_uri:
-            statements.append(policy.write_capture(security.data_capture_s3_uri))
+        statements += policy.security_statements(security.kms_key_arn, security.subnet_ids,
+                                                 security.security_group_ids, security.data_capture_s3_uri)
         if environment:
             container["environment"] = dict(sorted(environment.items()))
         # A customer-managed policy (not inline): reviewable on its own and what HIPAA's IAM rule expects.

@@ -76,12 +76,8 @@ class SharedEndpoint(Construct):
         adapters = [a.s3_uri for c in pool.components for a in c.adapters]
         if adapters:
             statements.append(policy.read_objects("ReadLoraAdapters", adapters, "adapters.s3_uri"))
-        if security.kms_key_arn:
-            statements.append(policy.use_key(security.kms_key_arn))
-        if security.subnet_ids:
-            statements.extend(policy.vpc_access(security.subnet_ids, security.security_group_ids))
-        if security.data_capture_s3_uri:
-            statements.append(policy.write_capture(security.data_capture_s3_uri))
+        statements += policy.security_statements(security.kms_key_arn, security.subnet_ids,
+                                                 security.security_group_ids, security.data_capture_s3_uri)
         self.policy = iam.ManagedPolicy(self, "Policy", statements=statements, roles=[self.role],
                                         description=f"Least-privilege access of shared SageMaker endpoint {pool.name}")
 

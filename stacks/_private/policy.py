@@ -148,3 +148,17 @@ def write_capture(s3_uri: str, field: str = "data_capture.s3_uri") -> iam.Policy
     bucket, prefix = resources.s3_location(field, s3_uri)
     arn = cdk.Fn.join("", ["arn:", pseudo("PARTITION"), f":s3:::{bucket}/{prefix}*"])
     return iam.PolicyStatement(sid="WriteDataCapture", actions=["s3:PutObject"], resources=[arn])
+
+
+def security_statements(kms_key_arn: str | None, subnet_ids: Sequence[str], security_group_ids: Sequence[str],
+                        data_capture_s3_uri: str | None) -> list[iam.PolicyStatement]:
+    """What an endpoint's security settings add to its role (the same for one-model and shared endpoints):
+    its KMS key, its VPC network interfaces, its data-capture prefix."""
+    statements = []
+    if kms_key_arn:
+        statements.append(use_key(kms_key_arn))
+    if subnet_ids:
+        statements.extend(vpc_access(subnet_ids, security_group_ids))
+    if data_capture_s3_uri:
+        statements.append(write_capture(data_capture_s3_uri))
+    return statements
