@@ -39,7 +39,7 @@ VERSIONS = {
     "deepspeed": ["0.25.0", "0.26.0", "0.27.0"],
     "neuronx": ["0.25.0", "0.26.0", "0.27.0", "0.28.0", "0.29.0"],
     "tensorrtllm": ["0.25.0", "0.26.0", "0.27.0", "0.28.0", "0.29.0", "0.30.0", "0.32.0", "0.33.0"],
-    "lmi-dist": ["0.28.0", "0.29.0", "0.30.0", "0.31.0", "0.32.0"],
+    "lmi-dist": ["0.25.0", "0.26.0", "0.27.0", "0.28.0", "0.29.0", "0.30.0", "0.31.0", "0.32.0"],
     "vllm": ["0.28.0", "0.29.0", "0.30.0", "0.31.0", "0.32.0", "0.33.0", "0.34.0", "0.35.0", "0.36.0", "0.38.0"],
 }
 
@@ -220,17 +220,27 @@ BACKENDS: dict[str, BackendFacts] = {
     "lmi-dist": BackendFacts(
         facts=common(("MPI", "Python")) + [
             Fact("option.mpi_mode", f"{PM}/lmi_dist_rb_properties.py", ("if not self.mpi_mode",), ("true",),
-                 value_tokens=False, note="lmi-dist refuses to start without MPI mode"),
-            Fact("option.mpi_mode", PYMODEL, ("mpi_mode",)),
+                 value_tokens=False, since="0.28.0", note="lmi-dist refuses to start without MPI mode"),
+            Fact("option.mpi_mode", PYMODEL, ("mpi_mode",), since="0.28.0"),
             Fact("option.rolling_batch", f"{PM}/properties.py", ('lmidist = "lmi-dist"',), ("lmi-dist",),
                  value_tokens=False),
+            # 0.25.0-0.26.0 (lmi_dist 0.9.4 / 8.0.0 in the djl-deepspeed image): lmi-dist's own paged-attention
+            # engine; the dtype is checked by get_torch_dtype_from_str, and there is no max_model_len or
+            # gpu_memory_utilization yet.
+            Fact("option.dtype", f"{PM}/hf_properties.py", ("def get_torch_dtype_from_str",), ("fp32", "fp16", "bf16"),
+                 until="0.26.0"),
+            Fact("option.dtype", f"{PM}/lmi_dist_rb_properties.py", ("get_torch_dtype_from_str",),
+                 since="0.26.0", until="0.26.0"),
             Fact("option.dtype", f"{PY}/rolling_batch/rolling_batch_vllm_utils.py", ("DTYPE_MAPPER",),
-                 ("fp32", "fp16", "bf16", "float32", "float16", "bfloat16", "auto")),
-            Fact("option.dtype", f"{PY}/rolling_batch/lmi_dist_rolling_batch.py", ("DTYPE_MAPPER[",)),
-            Fact("option.max_model_len", f"{PM}/lmi_dist_rb_properties.py", ("max_model_len",)),
-            Fact("option.gpu_memory_utilization", f"{PM}/lmi_dist_rb_properties.py", ("gpu_memory_utilization",)),
+                 ("fp32", "fp16", "bf16", "float32", "float16", "bfloat16", "auto"), since="0.27.0"),
+            Fact("option.dtype", f"{PY}/rolling_batch/lmi_dist_rolling_batch.py", ("DTYPE_MAPPER[",), since="0.27.0"),
+            Fact("option.max_model_len", f"{PM}/lmi_dist_rb_properties.py", ("max_model_len",), since="0.27.0"),
+            Fact("option.gpu_memory_utilization", f"{PM}/lmi_dist_rb_properties.py", ("gpu_memory_utilization",),
+                 since="0.27.0"),
+            Fact("option.quantize", f"{PY}/rolling_batch/lmi_dist_rolling_batch.py", ("QUANTIZATION_SUPPORT_ALGO",),
+                 ("gptq",), until="0.25.0", note="pre-quantized GPTQ checkpoints; not together with option.dtype"),
             Fact("option.quantize", f"{PM}/lmi_dist_rb_properties.py", ("LmiDistQuantizeMethods",),
-                 ("awq", "gptq"), until="0.29.0"),
+                 ("awq", "gptq"), since="0.26.0", until="0.29.0"),
             Fact("option.quantize", f"{PM}/lmi_dist_rb_properties.py", ("LmiDistQuantizeMethods",),
                  ("awq", "gptq", "fp8"), since="0.30.0", until="0.30.0"),
             Fact("option.quantize", f"{PM}/lmi_dist_rb_properties.py", ("quantize: Optional[str] = None",),

@@ -121,7 +121,13 @@ class Engine:
 
 def engine(backend: str | None, version: str | None, max_model_len: int, catalog: Catalog) -> Engine:
     """vLLM V1 (LMI vllm >= 0.33.0) profiles 2048 tokens with a lean sampler; V0 (older vllm, lmi-dist) and the
-    other GPU engines are held to a whole max_model_len prompt and V0's heavier sampler when vLLM-based."""
+    other GPU engines are held to a whole max_model_len prompt and V0's heavier sampler when vLLM-based.
+
+    lmi-dist 0.25.0-0.26.0 (lmi_dist 0.9.4 / 8.0.0 in the djl-deepspeed image) is not vLLM but its own paged
+    attention engine, which warms up on max_rolling_batch_prefill_tokens (4096 by default at 0.26.0-dlc,
+    lmi_dist_rb_properties.py @ 1635512c) and sizes its KV cache from what is left; lmi-dist 0.27.0 (lmi_dist
+    9.0.0) already takes vLLM's engine arguments (lmi_dist_rb_properties.py @ 049a929b). Every lmi-dist version
+    is therefore held to the conservative V0 profile: a whole max_model_len prompt and V0's sampler."""
     rt = catalog.runtime
     base = rt["vllm_profile_tokens"]
     v1 = backend == "vllm" and version is not None and version_key(version) >= version_key(rt["vllm_v1_since"])

@@ -21,6 +21,7 @@ from selector.rules import RULE_ORDER, first_rejection
 from selector.rules.base import Candidate, Context, Rejection, Verdict
 from selector.sizing import max_batch_size, max_num_tokens, model_loading_timeout_s
 from selector.validate import planned_families, validate_against_model, validate_request
+from selector.versions import version_key
 
 LOCAL_MODEL_DIR = "/opt/ml/model"
 
@@ -52,7 +53,9 @@ def container_images(request: Request, backend: Backend, catalog: Catalog, archi
     """The pinned version, else the newest version published in the region that runs the architecture (newest
     anywhere if none; e.g. T5 stays on TensorRT-LLM 0.32.0 after 0.33.0 dropped it). Falling back to the newest
     image keeps an architecture_supported rejection that names the backends which do run it."""
-    images = [image for c in backend.containers for image in catalog.images.in_range(c)]
+    # Newest first across all of the backend's frameworks (lmi-dist: djl-deepspeed 0.25.0-0.27.0, then djl-lmi).
+    images = sorted((image for c in backend.containers for image in catalog.images.in_range(c)),
+                    key=lambda image: version_key(image.version), reverse=True)
     if request.container_version:
         return [image for image in images if image.version == request.container_version]
     in_region = [image for image in images if request.region in image.regions] or images
