@@ -513,6 +513,12 @@ class Deployment(Strict):
             raise ValueError("network_isolation needs an s3:// model: an isolated container cannot reach the hub")
         if self.autoscaling and self.autoscaling.min > self.instance_count:
             raise ValueError(f"instance_count ({self.instance_count}) is below autoscaling.min ({self.autoscaling.min})")
+        if self.load is not None:  # the estimate would price requests the endpoint cannot serve
+            for mean, limit in (("mean_input_tokens", "max_input_tokens"), ("mean_output_tokens", "max_output_tokens")):
+                cap = getattr(self, limit)
+                if cap is not None and getattr(self.load, mean) > cap:
+                    raise ValueError(f"load.{mean} ({getattr(self.load, mean)}) is above {limit} ({cap}): the endpoint "
+                                     f"cannot serve such requests; raise {limit} or lower the mean")
         _words(self.kms_region_problem(self.region))
         _words(self.partition_problem(self.region))
         _words(self.shared_endpoint_problem())

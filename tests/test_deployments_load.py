@@ -87,6 +87,9 @@ BAD = [
     ("slo-empty", "    slo: {}\n", 4, 5, "slo", "no target"),
     ("slo-negative", "    slo: {time_to_first_token_ms: -5}\n", 4, 11, "slo.time_to_first_token_ms", "greater than 0"),
     ("slo-typo", "    slo: {ttft_ms: 500}\n", 4, 11, "slo.ttft_ms", "unknown key"),
+    # the estimate would price requests the endpoint cannot serve
+    ("mean-above-max", "    max_input_tokens: 1024\n" + LOAD.format(rpm=6, inp=5000, out=8), 7, 7,
+     "load.mean_input_tokens", "above max_input_tokens (1024)"),
 ]
 
 
