@@ -1084,7 +1084,7 @@ def _check_stages(parsed: dict[int, Deployment], pipeline: Pipeline, out: _Colle
                     f"is in the {partition} partition but the pipeline runs in {pipeline.region} ({home}); a pipeline "
                     "cannot deploy across partitions (separate accounts, credentials and bootstrap)",
                     f"Use a region of the {home} partition for this stage, or give the {partition} regions their own "
-                    f"deployments file with a pipeline in a {partition} region")
+                    f"deployments file with a pipeline in a region of the {partition} partition")
     endpoints = sum(len(d.traffic_patterns) for d in parsed.values())
     if endpoints * len(pipeline.stages) > MAX_ENDPOINT_STAGES:
         out.add(("pipeline", "stages"), f"{len(pipeline.stages)} stages",
