@@ -25,7 +25,13 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 import aws_cdk as cdk  # noqa: E402
 
-from selector.deployments import ResolvedDeployment, load_deployments, resolve_all, resolve_pools  # noqa: E402
+from selector.deployments import (  # noqa: E402
+    ResolvedDeployment,
+    load_deployments,
+    pipeline_source_path,
+    resolve_all,
+    resolve_pools,
+)
 from selector.errors import SelectorError  # noqa: E402
 from selector.review import ReportSource, write_report  # noqa: E402
 from stacks._private import assembly  # noqa: E402
@@ -76,10 +82,11 @@ def build(deployments_file: str | None = None, app: cdk.App | None = None) -> Bu
     if parsed.pipeline is not None:
         # These strings reach the pipeline's templates (source, synth step environment): same guard as deployments.
         refuse_values(parsed.pipeline.model_dump(mode="json"), "pipeline")
-        refuse_values(str(path), "deployments file path")
+        source_path = pipeline_source_path(parsed, path)  # what the build's checkout has: repo-relative
+        refuse_values(source_path, "deployments file path")
         from stacks.pipeline_stack import PipelineStack, probe_findings  # CDK Pipelines: imported only when used
 
-        PipelineStack(app, parsed, path, probe_findings(parsed, path))
+        PipelineStack(app, parsed, source_path, probe_findings(parsed, source_path))
     return Built(app, resolved, str(path), tuple(pools), tuple(members))
 
 

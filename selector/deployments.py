@@ -52,6 +52,13 @@ MAX_STACK_NAME = LIMITS["stack_name"]["max_chars"]
 # Project policy: endpoints (after traffic expansion) one file may define. Each is a stack synthesized in one
 # `cdk synth`; a file of thousands would stall the pipeline for hours. Split larger fleets across files.
 MAX_ENDPOINTS = 200
+# The lmi-pipeline stack (stacks/pipeline_stack.py): CloudFormation's resource limit bounds endpoints x stages, and
+# CDK Pipelines' own construct ids beside the stages may not name a stage (aws_limits.json "pipeline_stack").
+MAX_STACK_RESOURCES = LIMITS["pipeline_stack"]["max_resources"]
+MAX_ENDPOINT_STAGES = LIMITS["pipeline_stack"]["max_endpoint_stages"]
+RESOURCES_PER_ENDPOINT_STAGE = LIMITS["pipeline_stack"]["resources_per_endpoint_stage"]
+PIPELINE_FIXED_RESOURCES = LIMITS["pipeline_stack"]["fixed_resources"]  # only used to estimate in the message
+RESERVED_STAGE_NAMES = frozenset(LIMITS["pipeline_stack"]["reserved_stage_names"])
 # Keys a shared endpoint decides for all its components: a deployment on one may not set them.
 POOL_OWNED = ("instance_type", "families", "instance_count", "autoscaling", "deployment_guardrails")
 ENVIRONMENT = LIMITS["environment"]
@@ -611,7 +618,8 @@ class PipelineStage(Strict):
 
     name: str = Field(..., max_length=64, examples=["staging"],
                       description="Stage name: a letter, then letters, digits and hyphens (at most 64), unique in "
-                                  "the pipeline.")
+                                  "the pipeline, and not one of the ids CDK Pipelines uses beside the stages (Assets, "
+                                  "Build, Pipeline, Source, UpdatePipeline, ...: `validate` lists them).")
     account: str = Field(..., examples=["444455556666"], json_schema_extra={"pattern": "^[0-9]{12}$"},
                          description="Account the stage deploys every endpoint to (12 digits, quoted).")
     region: str = Field(..., examples=["us-west-2"], json_schema_extra=deployment_schema.catalog_enum("region"),
@@ -661,7 +669,9 @@ class Pipeline(Strict):
                                                    {"name": "production", "account": "777788889999",
                                                     "region": "eu-west-1", "production": True}]],
                                         description="Environments deployed in order (1 to 50), each verified before "
-                                                    "the next; names and account/region pairs unique.")
+                                                    "the next; names and account/region pairs unique; regions in the "
+                                                    "pipeline region's partition; endpoints x stages at most 150 "
+                                                    "(CloudFormation's 500 resources per stack).")
 
     @field_validator("account")
     @classmethod
@@ -1079,7 +1089,41 @@ def _check_pools(parsed: dict[int, Deployment], top: DeploymentsFile, out: _Coll
 
 
 def _check_stages(parsed: dict[int, Deployment], pipeline: Pipeline, out: _Collector) -> None:
-    """A stage re-plans every deployment for its own region: region-bound values must hold there too."""
+    """What the pipeline stack can build: stage names CDK Pipelines has not taken, one partition, CloudFormation's
+    resource limit; and each stage re-plans every deployment for its own account and region."""
+    home = aws_names.partition_of(pipeline.region)
+    for j, stage in enumerate(pipeline.stages):
+        if stage.name in RESERVED_STAGE_NAMES:
+            out.add(("pipeline", "stages", j, "name"), stage.name,
+                    "CDK Pipelines already names a construct or pipeline stage of the lmi-pipeline stack so (reserved: "
+                    f"{', '.join(sorted(RESERVED_STAGE_NAMES))}; the comparison is case-sensitive)",
+                    f"Rename the stage, e.g. {stage.name.lower()} or {stage.name}-env")
+        partition = aws_names.partition_of(stage.region)
+        if partition != home:
+            out.add(("pipeline", "stages", j, "region"), stage.region,
+                    f"is in the {partition} partition but the pipeline runs in {pipeline.region} ({home}); a pipeline "
+                    "cannot deploy across partitions (separate accounts, credentials and bootstrap)",
+                    f"Use a region of the {home} partition for this stage, or give the {partition} regions their own "
+                    f"deployments file with a pipeline in a region of the {partition} partition")
+    endpoints = sum(len(d.traffic_patterns) for d in parsed.values())
+    if endpoints * len(pipeline.stages) > MAX_ENDPOINT_STAGES:
+        out.add(("pipeline", "stages"), f"{len(pipeline.stages)} stages",
+                f"with {endpoints} endpoints the lmi-pipeline stack would hold about "
+                f"{PIPELINE_FIXED_RESOURCES + RESOURCES_PER_ENDPOINT_STAGE * endpoints * len(pipeline.stages)} resources "
+                f"({RESOURCES_PER_ENDPOINT_STAGE} per endpoint and stage: the verify step's CodeBuild project, role and "
+                f"policy), more than CloudFormation's {MAX_STACK_RESOURCES} per stack; endpoints x stages may be at "
+                f"most {MAX_ENDPOINT_STAGES}",
+                (f"Use at most {MAX_ENDPOINT_STAGES // endpoints} stages for {endpoints} endpoints, or split "
+                 "the deployments across files, each with its own pipeline") if endpoints <= MAX_ENDPOINT_STAGES else
+                (f"Split the deployments across files of at most {max(1, MAX_ENDPOINT_STAGES // len(pipeline.stages))} "
+                 f"endpoints each, each with its own pipeline of {len(pipeline.stages)} stages"))
+    for i, deployment in parsed.items():
+        for key in ("account", "region"):
+            if getattr(deployment, key) is not None:
+                out.add(("deployments", i, key), getattr(deployment, key),
+                        "is decided by each pipeline stage in a file with pipeline:, which deploys every deployment "
+                        "to every stage's account and region",
+                        f"Remove {key} from the deployment (and defaults:), or deploy it from a file without pipeline:")
     for stage in pipeline.stages:
         for i, deployment in parsed.items():
             problem = deployment.kms_region_problem(stage.region) or deployment.partition_problem(stage.region)
@@ -1143,6 +1187,25 @@ def _merge(first: list[Problem], then: list[Problem], marks: Marks, data: Any) -
     return sorted(located + rest, key=lambda p: (p.line or 0, p.column or 0))
 
 
+def pipeline_source_path(parsed: DeploymentsFile, path: Any, root: Path | None = None) -> str:
+    """The deployments file as the pipeline's synth step will find it: relative to the repository root (the
+    working directory `make synth` runs in), since the build's source checkout has none of this machine's paths."""
+    root = (root or Path.cwd()).resolve()
+    try:
+        return Path(path).resolve().relative_to(root).as_posix()
+    except ValueError:
+        line = column = None
+        if parsed.marks is not None:
+            _, mark = parsed.marks.find(("pipeline",))
+            line, column = mark if mark else (None, None)
+        raise SelectorError("pipeline", str(path),
+                            f"the deployments file is outside the repository the synth runs in ({root}); the "
+                            "pipeline's synth step reads it from the source checkout, which has only the repository's "
+                            "files",
+                            "Move the file into the repository (e.g. deployments/) and synthesize from the repository "
+                            "root", file=str(path), line=line, column=column) from None
+
+
 def check_file(path: Any) -> tuple[list[ResolvedDeployment], list[Problem]]:
     """What `validate` runs: every problem of the file, schema and plan alike, sorted by line. Entries that are
     well-formed are planned even when others are not, so one run shows every independent mistake."""
@@ -1162,6 +1225,10 @@ def check_file(path: Any) -> tuple[list[ResolvedDeployment], list[Problem]]:
     resolved, problems = _resolve_each(parsed)
     problems += plan_pools(parsed)[1]
     if parsed.pipeline is not None and not problems:
+        try:
+            pipeline_source_path(parsed, path)
+        except SelectorError as error:
+            problems.extend(error.problems)
         for stage in parsed.pipeline.stages:
             try:
                 resolve_for_stage(parsed, stage)

@@ -19,7 +19,9 @@ from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import pipelines
 from constructs import Construct
 
+from selector import aws_names
 from selector.deployments import DeploymentsFile, Pipeline, PipelineStage, resolve_for_stage
+from selector.errors import SelectorError
 from stacks.lmi_endpoint_stack import LmiEndpointStack, stack_name
 from stacks.nag import acknowledge_pipeline_findings, pipeline_findings, register
 
@@ -76,7 +78,8 @@ class PipelineStack(cdk.Stack):
             pre = [pipelines.ManualApprovalStep(f"Approve-{stage_config.name}",
                                                 comment=f"Deploy LMI endpoints to production stage {stage_config.name}")] \
                 if stage_config.production else []
-            verify_role = (f"arn:aws:iam::{stage_config.account}:role/{VERIFY_ROLE_NAME}")
+            partition = aws_names.partition_of(stage_config.region) or "aws"  # validate keeps one partition
+            verify_role = f"arn:{partition}:iam::{stage_config.account}:role/{VERIFY_ROLE_NAME}"
             verify = [
                 pipelines.CodeBuildStep(
                     f"Verify-{name}",
@@ -98,15 +101,40 @@ class PipelineStack(cdk.Stack):
 
 
 def probe_findings(parsed: DeploymentsFile, deployments_file: str) -> list[str]:
-    """Synthesize the pipeline once, unacknowledged, to learn the exact ids of CDK Pipelines' own findings."""
+    """Synthesize the pipeline once, unacknowledged, to learn the exact ids of CDK Pipelines' own findings.
+
+    Validate refuses what is known to break this stack (reserved stage names, CloudFormation's resource limit);
+    anything else CDK refuses here still ends in one located paragraph, never a jsii traceback."""
     with tempfile.TemporaryDirectory() as outdir:
-        probe = cdk.App(outdir=outdir)
-        register(probe)
-        PipelineStack(probe, parsed, deployments_file)
+        report_path = Path(outdir) / "validation-report.json"
+        failure = None
         try:
+            probe = cdk.App(outdir=outdir)
+            register(probe)
+            PipelineStack(probe, parsed, deployments_file)
             with contextlib.redirect_stderr(io.StringIO()):  # the probe's report is read below, not printed
                 probe.synth()
-        except RuntimeError:  # jsii's ValidationFailed: the findings are in the report
-            pass
-        report = json.loads((Path(outdir) / "validation-report.json").read_text())
+        except RuntimeError as error:  # jsii's ValidationFailed: the findings are in the report; else CDK refused
+            failure = error
+        try:
+            report = json.loads(report_path.read_text())
+        except (OSError, ValueError):
+            if failure is None:
+                return []  # synthesized without a policy report: no findings to acknowledge
+            raise _refusal(parsed, deployments_file, failure) from None
     return pipeline_findings(report)
+
+
+def _refusal(parsed: DeploymentsFile, deployments_file: str, error: Exception) -> SelectorError:
+    """CDK's own message (its first line: jsii appends the JavaScript stack) as a paragraph on the pipeline."""
+    first = next((line.strip() for line in str(error).splitlines() if line.strip()), type(error).__name__)
+    line = column = None
+    if parsed.marks is not None:
+        _, mark = parsed.marks.find(("pipeline",))
+        line, column = mark if mark else (None, None)
+    return SelectorError("pipeline", f"{len(parsed.pipeline.stages) if parsed.pipeline else 0} stages",
+                         f"CDK cannot synthesize the lmi-pipeline stack: {first[:400]}",
+                         "Fewer deployments or stages per file, or stage names other than CDK Pipelines' own; "
+                         "`python -m selector validate FILE` checks the known limits",
+                         file=parsed.marks.file if parsed.marks is not None else deployments_file,
+                         line=line, column=column)

@@ -108,3 +108,11 @@ def test_bad_pipeline_sections(pipeline_doc, fragment):
         parse_deployments(doc)
     assert fragment in info.value.paragraph()
     assert info.value.field.startswith("pipeline")
+
+
+def test_synth_step_names_the_deployments_file_relative_to_the_repository(pipeline):
+    """Built from an absolute path, the synth step still names the file as the source checkout has it."""
+    template, _ = pipeline
+    text = json.dumps(template.find_resources("AWS::CodeBuild::Project"))
+    assert '{"Name": "DEPLOYMENTS_FILE", "Type": "PLAINTEXT", "Value": "tests/fixtures/deployments/pipeline.yaml"}' in text
+    assert str(ROOT) not in text
