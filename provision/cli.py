@@ -220,6 +220,9 @@ def prices(refresh: bool, dry_run: bool, data_file: Path | None, profile: str | 
         out.print(f"{name}: {old} -> {new} USD/hour", markup=False)
     if not result.changes:
         out.print("prices unchanged (dates updated)")
+    if result.still_unconfirmed:
+        out.print(f"no Price List hosting rate for {', '.join(result.still_unconfirmed)}: their third-party prices "
+                  "stay, still marked unconfirmed", markup=False)
     if dry_run:
         out.print(result.diff(), markup=False, end="")
         out.print(f"dry run: {path} not written")

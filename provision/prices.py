@@ -20,8 +20,13 @@ from typing import Any
 SERVICE_CODE = "AmazonSageMaker"
 PRICING_API_REGION = "us-east-1"  # the Price List API is served from us-east-1 (and ap-south-1, eu-central-1)
 
+# Real-time inference is billed under the usage type "<region>-Host:<instance>" (e.g. USE1-Host:ml.g5.xlarge in
+# https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/AmazonSageMaker/current/us-east-1/index.json); the same
+# instance also carries -AsyncInf:, -Tsform: (batch transform), -Train:, -Notebk: and -Processing: rates, which must
+# not be read as the hosting price even where they are equal.
+HOSTING_USAGE_PREFIX = "Host"
 PRICE_LIST_SOURCE = ("AWS Price List API pricing:GetProducts, ServiceCode AmazonSageMaker, usage type "
-                     "<region>-Hosting:<instance>, on-demand (python -m provision prices --refresh)")
+                     "<region>-Host:<instance>, on-demand (python -m provision prices --refresh)")
 
 
 def data_file() -> Path:
@@ -38,7 +43,7 @@ class PriceLookupError(Exception):
 
 def hosting_price(pricing: Any, instance_type: str, region_code: str) -> Decimal:
     """The single on-demand USD/hour price of real-time inference on `instance_type` in `region_code`."""
-    usage = re.compile(rf"(?:^|-)Hosting:{re.escape(instance_type)}$")
+    usage = re.compile(rf"(?:^|-){HOSTING_USAGE_PREFIX}:{re.escape(instance_type)}$")
     found: dict[Decimal, str] = {}
     paginator = pricing.get_paginator("get_products")
     pages = paginator.paginate(
@@ -74,6 +79,7 @@ class Refresh:
     old_text: str
     new_text: str
     changes: list[tuple[str, float, float]]  # (instance, old, new)
+    still_unconfirmed: list[str]  # unconfirmed (third-party) prices the Price List API has no hosting rate for
 
     def diff(self) -> str:
         return "".join(
@@ -89,13 +95,18 @@ def refresh_prices(pricing: Any, path: Path, today: date | None = None) -> Refre
     old_text = path.read_text()
     document = json.loads(old_text)
     region_code = document.get("price_region", "us-east-1")
-    errors, changes = [], []
+    errors, changes, kept = [], [], []
     stamp = (today or date.today()).isoformat()
     for name, instance in sorted(document["instances"].items()):
         try:
             price = float(hosting_price(pricing, name, region_code))
         except PriceLookupError as error:
-            errors.append(str(error))
+            # A confirmed price that vanished means the lookup is wrong: refuse. An unconfirmed one (a third-party
+            # figure for a family the region may not host yet) stays as it is, still marked, and is reported.
+            if instance.get("price_confirmed", True) or "several" in str(error):
+                errors.append(str(error))
+            else:
+                kept.append(name)
             continue
         if instance.get("hourly_usd") != price:
             changes.append((name, instance.get("hourly_usd"), price))
@@ -106,4 +117,4 @@ def refresh_prices(pricing: Any, path: Path, today: date | None = None) -> Refre
         raise PriceLookupError("; ".join(errors))
     document["price_as_of"] = stamp
     document["as_of"] = stamp
-    return Refresh(path, old_text, canonical(document), changes)
+    return Refresh(path, old_text, canonical(document), changes, kept)

@@ -279,7 +279,7 @@ class Deployment(Strict):
     families: list[Annotated[str, Field(max_length=32)]] | None = Field(
         None, max_length=64, examples=[["g5", "p4d"], "all", ["g5", "g6e"]],
         description="Instance families to consider (`python -m selector catalog instances`), or `all`. Newer families "
-                    "(g6, g6e, p5) are an opt-in; a plan without them names a cheaper instance outside its families. "
+                    "(g6, g6e, p5, p5en) are an opt-in; a plan without them names a cheaper instance outside its families. "
                     "Default: the seed families g5, inf2, p4d, p4de.",
         json_schema_extra=deployment_schema.families_enum())
 

@@ -11,6 +11,7 @@ from selector.memory import MemoryEstimate
 from selector.performance_plan import rationale_line
 from selector.rules import RULE_ORDER
 from selector.rules.base import Candidate, Context, Rejection, Verdict
+from selector.sizing import model_loading_needs_s
 
 
 
@@ -32,8 +33,7 @@ def rationale(best: Candidate, ranked: list[Candidate], verdicts: list[Verdict],
         f"shape ({shape.num_layers} layers, hidden {shape.hidden_size}, {shape.num_heads} heads, "
         f"{shape.num_kv_heads} KV heads, head dim {shape.head_dim}"
         + (f", {shape.num_experts} experts" if shape.num_experts > 1 else "")
-        + f"); checkpoint {shape.checkpoint_dtype}"
-        + (f", pre-quantized {shape.prequantized.upper()}" if shape.prequantized else "") + "."
+        + f"); checkpoint {shape.stored_as}."
     ]
     lines += _backend_lines(best, ranked, verdicts, ctx)
     lines.append(_quantization_line(best, ranked, ctx))
@@ -167,7 +167,22 @@ def warnings(best: Candidate, ctx: Context, lengths: Lengths) -> list[str]:
                    f"{ctx.shape.checkpoint_dtype} checkpoint is served in {offer.serving_dtype}.")
     if not best.instance.price_confirmed:
         out.append(f"{best.instance.name} price is UNCONFIRMED in the catalog; refresh prices before budgeting.")
+    out += _loading_warning(best, ctx)
     return out
+
+
+def _loading_warning(best: Candidate, ctx: Context) -> list[str]:
+    """A checkpoint too large to download and load within SageMaker's startup limit at the planning throughput."""
+    runtime = ctx.catalog.runtime
+    needs = model_loading_needs_s(ctx.shape.checkpoint_bytes(), best.backend.compiled, ctx.catalog)
+    cap = runtime["endpoint_timeout_max_s"]
+    if needs <= cap:
+        return []
+    gib = ctx.shape.checkpoint_bytes() / GIB
+    return [f"The {gib:,.0f} GiB checkpoint needs ~{needs / 3600:.1f} h to download and load at the planning estimate "
+            f"of {runtime['download_bytes_per_s'] / 1e6:.0f} MB/s (selector/data/runtime.json), beyond SageMaker's "
+            f"{cap} s startup limit (the timeouts are capped there): measure the download on this instance, or "
+            "stage the weights in S3 before deploying."]
 
 
 def alternatives(ranked: list[Candidate], limit: int = 3) -> list[dict]:

@@ -107,6 +107,14 @@ class ModelShape:
         16-bit; only host RAM, download and disk see the checkpoint's own dtype (checkpoint_bytes)."""
         return "fp16" if self.checkpoint_dtype == "float16" else "bf16"
 
+    @property
+    def stored_as(self) -> str:
+        """How the checkpoint stores its weights, for messages: a pre-quantized checkpoint's method first (its
+        config's torch_dtype names only the modules left unquantized)."""
+        if self.prequantized:
+            return f"{self.prequantized.upper()} pre-quantized, other modules {self.checkpoint_dtype}"
+        return self.checkpoint_dtype
+
     def _attention_params(self) -> int:
         if self.mla:
             m, heads, hidden = self.mla, self.num_heads, self.hidden_size

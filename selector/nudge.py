@@ -1,6 +1,6 @@
 """The nudge of issue 13: name a cheaper feasible instance outside the families a request planned on.
 
-Newer families (g6, g6e, p5, ...) are an explicit opt-in, so a default request plans on the seed families;
+Newer families (g6, g6e, p5, p5en, ...) are an explicit opt-in, so a default request plans on the seed families;
 this module tells it what the opt-in would save. It runs the same rules over only the families left out (one
 extra pass, only when some were left out), so the resolver stays fast.
 """

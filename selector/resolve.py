@@ -117,24 +117,35 @@ def no_plan_error(request: Request, ctx: Context, verdicts: list[Verdict]) -> Se
         hint = _without_pins_hint(request)
         return SelectorError(field, value, f"no plan honours this pin: {rejection.reason}", hint)
     hints = []
-    if request.quantization_policy == "none":
+    if request.quantization_policy == "none" and _plans(replace(request, quantization="auto")):
         hints.append("allow quantization (quantization: auto, or prefer: cost)")
-    if set(planned_families(request, ctx.catalog)) != set(ctx.catalog.families) and _fits_elsewhere(request):
-        hints.append("allow more instance families (families: all)")
+    elsewhere = _fits_elsewhere(request) if set(planned_families(request, ctx.catalog)) != set(ctx.catalog.families) \
+        else None
+    if elsewhere is not None:
+        family = ctx.catalog.instances[elsewhere.instance_type].family
+        hints.append(f"allow more instance families (families: all, or add {family}: {elsewhere.summary})")
     if request.max_input_tokens or request.max_output_tokens:
         hints.append("lower max_input_tokens / max_output_tokens")
     hint = ("Try to " + ", or ".join(hints)) if hints else "No catalog instance can hold it"
     return SelectorError("model", request.model, f"no candidate can serve it: {rejection.reason}", hint)
 
 
-def _fits_elsewhere(request: Request) -> bool:
-    """Whether some family outside the request's holds the model (only asked on the error path): suggesting
-    `families: all` for a model no catalog instance can hold would send the user on a useless retry."""
+def _plans(request: Request) -> bool:
+    """Whether the request plans (only asked on the error path, so a hint never suggests a useless retry)."""
     try:
-        resolve(replace(request, families=(ALL_FAMILIES,)))
+        resolve(request)
     except SelectorError:
         return False
     return True
+
+
+def _fits_elsewhere(request: Request) -> Plan | None:
+    """The plan some family outside the request's gives (only asked on the error path), or None: suggesting
+    `families: all` for a model no catalog instance can hold would send the user on a useless retry."""
+    try:
+        return resolve(replace(request, families=(ALL_FAMILIES,)))
+    except SelectorError:
+        return None
 
 
 def _without_pins_hint(request: Request) -> str:

@@ -46,7 +46,13 @@ def model_loading_timeout_s(checkpoint_bytes: int, compiled: bool, catalog: Cata
     and compile time for TensorRT-LLM/NeuronX, capped at SageMaker's 3600 s startup limit. The endpoint's
     startup health check uses the same figure, so neither gives up before the other."""
     rt = catalog.runtime
-    seconds = rt["model_loading_timeout_s"] + checkpoint_bytes / rt["download_bytes_per_s"]
-    if compiled:
-        seconds += rt["compile_allowance_s"]
+    seconds = model_loading_needs_s(checkpoint_bytes, compiled, catalog)
     return clamp(seconds, rt["model_loading_timeout_s"], rt["endpoint_timeout_max_s"])
+
+
+def model_loading_needs_s(checkpoint_bytes: int, compiled: bool, catalog: Catalog) -> float:
+    """The loading allowance before SageMaker's cap: when it exceeds the cap the plan warns (a very large hub
+    checkpoint may not be downloaded and loaded within the endpoint's startup limit)."""
+    rt = catalog.runtime
+    seconds = rt["model_loading_timeout_s"] + checkpoint_bytes / rt["download_bytes_per_s"]
+    return seconds + (rt["compile_allowance_s"] if compiled else 0)

@@ -25,7 +25,7 @@ from tests.test_shared_endpoint import check_shape
 ROOT = Path(__file__).resolve().parent.parent
 FAMILIES = str(ROOT / "tests/fixtures/deployments/families.yaml")
 SEED = ("g5", "inf2", "p4d", "p4de")
-NEW = ("g6", "g6e", "p5")
+NEW = ("g6", "g6e", "p5", "p5en")
 LLAMA_70B = "meta-llama/Llama-3.1-70B-Instruct"
 
 
@@ -76,7 +76,7 @@ def test_p4de_price_is_marked_unconfirmed_like_the_new_ones():
 def test_left_out_says_why():
     left_out = read_data("instances.json")["left_out"]
     assert "no current LMI/DJL image serves Trainium" in left_out["ml.trn1.*, ml.trn1n.*, ml.trn2.*"]
-    for name in ("ml.p5e.48xlarge", "ml.p5en.48xlarge", "ml.p6-b200.48xlarge", "ml.p6-b300.48xlarge",
+    for name in ("ml.p5e.48xlarge", "ml.p6-b200.48xlarge", "ml.p6-b300.48xlarge",
                  "ml.g7e.2xlarge", "ml.g7.2xlarge", "ml.p5.4xlarge"):
         assert "price" in left_out[name], name
     assert not set(left_out) & set(load_catalog().instances)
@@ -156,7 +156,7 @@ def test_cli_terminal_shows_the_nudge():
 def test_unknown_family_names_all_as_a_choice():
     result = _cli("plan", "--model", LLAMA_70B, "--families", "g9")
     assert result.exit_code == 2
-    assert "Known: g5, g6, g6e, inf2, p4d, p4de, p5, all." in result.stderr
+    assert "Known: g5, g6, g6e, inf2, p4d, p4de, p5, p5en, all." in result.stderr
 
 
 # --- estimates --------------------------------------------------------------------------------------------------
@@ -211,7 +211,7 @@ def _image(outdir: Path, stack: str) -> str:
 
 @pytest.mark.parametrize("stack,instance", [
     ("llama70-all", "ml.g6e.12xlarge"), ("llama70-seed", "ml.g5.48xlarge"), ("llama8-g6", "ml.g6.2xlarge"),
-    ("mistral-g6e", "ml.g6e.2xlarge"), ("llama70-p5", "ml.p5.48xlarge"),
+    ("mistral-g6e", "ml.g6e.2xlarge"), ("llama70-p5", "ml.p5.48xlarge"), ("deepseek-v3-p5en", "ml.p5en.48xlarge"),
 ])
 def test_new_family_templates(families_out: Path, sagemaker_api: Any, stack: str, instance: str) -> None:
     variant = _variant(families_out, stack)
@@ -221,6 +221,9 @@ def test_new_family_templates(families_out: Path, sagemaker_api: Any, stack: str
     check_shape(sagemaker_api, "ProductionVariant", variant, "variant", problems)
     assert problems == []
     assert "0.38.0-lmi29.0.0-cu130" in _image(families_out, stack)
+    # the startup limits are SageMaker's maxima for the large checkpoints, never beyond them
+    assert variant["ContainerStartupHealthCheckTimeoutInSeconds"] <= 3600
+    assert variant["ModelDataDownloadTimeoutInSeconds"] <= 3600
 
 
 def test_new_family_templates_pass_cfn_lint(families_out):
@@ -259,8 +262,10 @@ def test_left_out_families_and_types_say_why(args, fragment):
 @pytest.mark.parametrize("request_, suggested", [
     # 282 GB of 16-bit weights: no G5 holds them, a p4de does
     (Request(model="mistralai/Mixtral-8x22B-v0.1", families=("g5",)), True),
-    # balanced, full precision: 810 GB fits no catalog instance, so "families: all" would not help
-    (Request(model="meta-llama/Llama-3.1-405B"), False),
+    # 959 GiB of FP8 weights leave ~43 GiB of KV cache on 8 x H200: 32 sequences of 32,000 tokens fit no catalog
+    # instance, so "families: all" would not help
+    (Request(model="moonshotai/Kimi-K2-Instruct", max_input_tokens=30000, max_output_tokens=2000, min_concurrency=32),
+     False),
 ], ids=["fits-another-family", "fits-no-family"])
 def test_no_plan_suggests_families_all_only_when_another_family_holds_it(request_, suggested):
     from selector.errors import SelectorError
@@ -270,7 +275,8 @@ def test_no_plan_suggests_families_all_only_when_another_family_holds_it(request
     paragraph = refused.value.paragraph()
     assert ("families: all" in paragraph) == suggested, paragraph
     if not suggested:
-        assert "No catalog instance can hold it" in paragraph or "allow quantization" in paragraph
+        assert any(hint in paragraph for hint in ("No catalog instance can hold it", "allow quantization",
+                                                   "lower max_input_tokens"))
 
 
 def test_families_all_as_a_string_in_defaults(tmp_path):
@@ -281,3 +287,16 @@ def test_families_all_as_a_string_in_defaults(tmp_path):
                     f"    model: {LLAMA_70B}\n")
     resolved, problems = check_file(str(path))
     assert problems == [] and resolved[0].plan.instance_type == "ml.g6e.12xlarge"
+
+
+def test_deepseek_v3_needs_the_opt_in_and_names_the_family_that_holds_it():
+    """Issue 13: DeepSeek-V3 (671B, FP8, MLA) fits no seed family; the refusal names p5en and the plan it would get,
+    and `--families all` plans it there with the latent KV cache figure."""
+    refused = _cli("plan", "--model", "deepseek-ai/DeepSeek-V3")
+    assert refused.exit_code == 2
+    text = " ".join(refused.stderr.split())
+    assert "add p5en: deepseek-ai/DeepSeek-V3 on vllm" in text and "ml.p5en.48xlarge TP 8" in text
+    assert "allow quantization" not in text  # the checkpoint is FP8 already: that retry would fail too
+    planned = json.loads(_cli("plan", "--model", "deepseek-ai/DeepSeek-V3", "--families", "all", "--json").stdout)
+    assert planned["instance_type"] == "ml.p5en.48xlarge" and planned["tensor_parallel_degree"] == 8
+    assert planned["memory"]["kv_bytes_per_token_per_device"] == 70_272

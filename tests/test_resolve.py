@@ -76,15 +76,22 @@ def test_every_catalog_model_cost_never_dearer_than_balanced(model_id):
 def _assert_larger_than_every_default_instance(model_id: str, exc: SelectorError) -> None:
     """Only a model whose weights as loaded (the checkpoint; vLLM's fp8 reads 16-bit weights before quantizing) exceed
     what vLLM may use on every device of the largest default-family instance may go unplanned (DeepSeek-V3/R1 FP8,
-    Kimi-K2, Qwen3-Coder-480B bf16: they need p5e/p5en-class memory)."""
+    Kimi-K2, Qwen3-Coder-480B bf16: they need p5en-class memory), and the refusal must point at `families: all`
+    when an opt-in family holds it."""
     from selector.catalog import load_catalog
     from selector.memory import usable_bytes
     from selector.model_shape import load_model
 
     catalog = load_catalog()
-    largest = max(usable_bytes(i, catalog) * i.devices for i in catalog.instances.values() if i.family in catalog.families)
-    assert load_model(model_id).checkpoint_bytes() > largest, exc.paragraph()
-    assert "No catalog instance can hold it" in exc.paragraph()
+    defaults = [i for i in catalog.instances.values() if i.family in catalog.default_families]
+    largest = max(usable_bytes(i, catalog) * i.devices for i in defaults)
+    checkpoint = load_model(model_id).checkpoint_bytes()
+    assert checkpoint > largest, exc.paragraph()
+    everywhere = max(usable_bytes(i, catalog) * i.devices for i in catalog.instances.values())
+    if checkpoint < everywhere:
+        assert "families: all" in exc.paragraph()
+    else:
+        assert "No catalog instance can hold it" in exc.paragraph()
 
 
 def test_prequantized_checkpoint_never_sets_option_quantize():

@@ -58,13 +58,18 @@ def pricing_client(prices: dict[str, list[str]]) -> tuple[Any, Any]:
 
 
 def realistic(document: dict[str, Any]) -> dict[str, list[str]]:
-    """The hosting price plus decoys the filter must skip (training, notebooks, async/batch look-alikes)."""
+    """The hosting price under AWS's real usage type (USE1-Host:<instance>, as the public SageMaker offer file and
+    Cost and Usage Reports name it) plus the other SageMaker usage types the same instance is priced under, which the
+    filter must skip: asynchronous inference (same rate as hosting: double counting would look ambiguous), batch
+    transform, training, notebooks, processing."""
     return {
         name: [
             product(name, f"USE1-Train:{name}", "9.99"),
-            product(name, f"USE1-Hosting:{name}", new_price(name, spec["hourly_usd"])),
+            product(name, f"USE1-Host:{name}", new_price(name, spec["hourly_usd"])),
+            product(name, f"USE1-AsyncInf:{name}", new_price(name, spec["hourly_usd"])),
+            product(name, f"USE1-Tsform:{name}", "7.77"),
             product(name, f"USE1-Notebk:{name}", "8.88"),
-            product(name, f"USE1-Hosting:{name}-Spot", "0.01"),
+            product(name, f"USE1-Processing:{name}", "6.66"),
         ]
         for name, spec in document["instances"].items()
     }
@@ -115,14 +120,14 @@ def test_dry_run_prints_the_diff_and_writes_nothing(data_file, monkeypatch):
 def test_missing_or_ambiguous_price_writes_nothing(data_file, monkeypatch):
     original = data_file.read_text()
     prices = realistic(json.loads(original))
-    prices["ml.p4de.24xlarge"] = [product("ml.p4de.24xlarge", "USE1-Train:ml.p4de.24xlarge", "40.0")]
-    prices["ml.inf2.xlarge"].append(product("ml.inf2.xlarge", "Hosting:ml.inf2.xlarge", "0.5"))
+    prices["ml.g5.12xlarge"] = [product("ml.g5.12xlarge", "USE1-Train:ml.g5.12xlarge", "40.0")]  # a confirmed price vanished
+    prices["ml.inf2.xlarge"].append(product("ml.inf2.xlarge", "Host:ml.inf2.xlarge", "0.5"))
     client, _ = pricing_client(prices)
     use_clients(monkeypatch, pricing=client)
     result = run("prices", "--refresh", "--data-file", str(data_file))
     assert result.exit_code == 1
     assert result.stderr.startswith("error: price lookup failed, nothing written:")
-    assert "ml.p4de.24xlarge: no on-demand Hosting price in us-east-1" in result.stderr
+    assert "ml.g5.12xlarge: no on-demand Hosting price in us-east-1" in result.stderr
     assert "ml.inf2.xlarge: several on-demand Hosting prices in us-east-1" in result.stderr
     assert data_file.read_text() == original
 
@@ -131,3 +136,22 @@ def test_prices_without_refresh_only_reads(data_file):
     result = run("prices", "--data-file", str(data_file))
     assert result.exit_code == 0
     assert "ml.g5.2xlarge" in result.stdout
+
+
+def test_an_unconfirmed_price_the_api_lacks_stays_marked_and_is_reported(data_file, monkeypatch):
+    """A third-party price for an instance the Price List API has no hosting rate for (yet) must not block every other
+    refresh; it stays as it was, still unconfirmed, and the command names it."""
+    before = json.loads(data_file.read_text())
+    unconfirmed = sorted(n for n, i in before["instances"].items() if i.get("price_confirmed") is False)
+    assert unconfirmed, "the catalog carries third-party prices (p4de, the newer families)"
+    missing = unconfirmed[0]
+    prices = realistic(before)
+    prices[missing] = [product(missing, f"USE1-Train:{missing}", "40.0")]
+    client, _ = pricing_client(prices)
+    use_clients(monkeypatch, pricing=client)
+    result = run("prices", "--refresh", "--data-file", str(data_file))
+    assert result.exit_code == 0, result.output
+    assert f"no Price List hosting rate for {missing}" in " ".join(result.stdout.split())
+    after = json.loads(data_file.read_text())["instances"]
+    assert after[missing] == before["instances"][missing]
+    assert all(after[n]["price_confirmed"] for n in after if n != missing)
