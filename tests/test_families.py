@@ -160,7 +160,7 @@ def test_unknown_family_names_all_as_a_choice():
 
 
 # --- estimates --------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("instance", ["ml.g6.12xlarge", "ml.g6e.12xlarge", "ml.p5.48xlarge"])
+@pytest.mark.parametrize("instance", ["ml.g6.12xlarge", "ml.g6e.12xlarge", "ml.p5.48xlarge", "ml.p5en.48xlarge"])
 def test_new_family_plans_carry_estimates(instance):
     plan = resolve(Request(model="meta-llama/Meta-Llama-3-8B", instance_type=instance))
     assert plan.performance["tokens_per_s_per_instance"] > 0

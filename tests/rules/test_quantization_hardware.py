@@ -23,8 +23,16 @@ def test_quantization_hardware(backend, method, instance, expect):
 # (g5, p4d, p4de) TensorRT-LLM refuses it and vLLM runs it weight-only (W8A16), which the plan warns about.
 FAMILY_FP8 = [
     ("ml.g5.12xlarge", False), ("ml.p4d.24xlarge", False), ("ml.p4de.24xlarge", False),
-    ("ml.g6.12xlarge", True), ("ml.g6e.12xlarge", True), ("ml.p5.48xlarge", True),
+    ("ml.g6.12xlarge", True), ("ml.g6e.12xlarge", True), ("ml.p5.48xlarge", True), ("ml.p5en.48xlarge", True),
 ]
+
+
+def test_fp8_table_covers_every_gpu_family():
+    from selector.catalog import load_catalog
+
+    instances = load_catalog().instances
+    gpu_families = {i.family for i in instances.values() if i.accelerator_kind == "nvidia"}
+    assert {instances[name].family for name, _ in FAMILY_FP8} == gpu_families
 
 
 @pytest.mark.parametrize("instance,native", FAMILY_FP8)
