@@ -77,6 +77,10 @@ def rationale_line(best: Candidate, ctx: Context, batch: int) -> str:
     inputs, outputs = request_lengths(ctx)
     where = "at the load's mean lengths" if ctx.request.load else "for full-length requests"
     line = f"Estimated {where} ({inputs} in / {outputs} out tokens): {sizing.estimate.summary}."
+    if ctx.shape.num_experts > 1:
+        line += (f" Mixture-of-experts: costed as if all {ctx.shape.num_experts} experts were read and computed every "
+                 "step, which is conservative at small batches and not validated by a public measurement "
+                 "(docs/performance.md, section 4 known limits).")
     load = ctx.request.load
     if load is not None:
         line += (f" {load.requests_per_minute:g} requests/min need {sizing.instances} instance"
