@@ -33,6 +33,9 @@ from selector.request import DEFAULT_REGION, Load, Request, Slo
 NAME_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?", re.ASCII)
 MAX_ENDPOINT_NAME = 63  # botocore sagemaker shape EndpointName: max 63
 STACK_PREFIX = "lmi-"  # stacks/lmi_endpoint_stack.py stack_name(); tests hold the two equal
+# Stack ids the app builds besides one per endpoint (stacks/pipeline_stack.py PIPELINE_STACK): an endpoint named so
+# would collide with it in the CDK app (tests hold the two equal).
+RESERVED_ENDPOINT_NAMES = ("pipeline",)
 TRAFFIC_SUFFIX = {"even": "-even", "uneven": "-uneven"}
 # Not \b-delimited: a token glued to "_" (my_hf_..., hf_..._old) is still a token.
 HF_TOKEN = re.compile(r"(?<![A-Za-z0-9])hf_[A-Za-z0-9]{20,}", re.ASCII)
@@ -1028,7 +1031,11 @@ def _check_names(parsed: dict[int, Deployment], out: _Collector) -> None:
                         f"stack name {STACK_PREFIX + name!r} is longer than {MAX_STACK_NAME} characters")
             if name in seen:
                 out.add(("deployments", i, "name"), deployment.name, f"endpoint name {name!r} is used twice",
-                        "Names must be unique in the file")
+                        "Names must be unique in the file (traffic lists add -even/-uneven)")
+            elif name in RESERVED_ENDPOINT_NAMES:
+                out.add(("deployments", i, "name"), deployment.name,
+                        f"endpoint name {name!r} would be named like the app's {STACK_PREFIX + name} stack",
+                        "Choose another name")
             seen[name] = deployment.name
 
 
@@ -1039,13 +1046,16 @@ SHARED_KEYS = ("region", "account", "delivery_mode", "vpc", "kms_key_arn", "netw
 
 def _check_pools(parsed: dict[int, Deployment], top: DeploymentsFile, out: _Collector) -> None:
     """Pool names, unknown pools, and settings the deployments of one pool must share."""
-    names = {d.name for d in parsed.values()}
+    names = {d.endpoint_name(t): d.name for d in parsed.values() for t in d.traffic_patterns}
     for declared in top.endpoints:
         problem = None if NAME_PATTERN.fullmatch(declared) else "use lowercase letters, digits and hyphens"
         if problem is None and len(STACK_PREFIX + declared) > MAX_STACK_NAME:
             problem = f"stack name {STACK_PREFIX + declared!r} is longer than {MAX_STACK_NAME} characters"
         if problem is None and declared in names:
-            problem = "is also the name of a deployment; endpoint names must be unique in the file"
+            problem = (f"is also the endpoint name of deployment {names[declared]!r} (traffic lists add "
+                       "-even/-uneven); endpoint names must be unique in the file")
+        if problem is None and declared in RESERVED_ENDPOINT_NAMES:
+            problem = f"would be named like the app's {STACK_PREFIX + declared} stack; choose another name"
         if problem:
             out.add(("endpoints", declared), declared, f"endpoint name: {problem}")
     if top.endpoints and top.pipeline is not None:

@@ -1,0 +1,49 @@
+"""Every stack the app builds has its own id: a file `validate` accepts never makes the CDK app fail on a
+duplicate construct (found by an independent review: a deployment named `pipeline` next to `pipeline:`, and a
+shared endpoint named like a deployment's `-even` endpoint, passed `validate` and crashed `make synth`)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from selector.cli import main
+from selector.deployments import RESERVED_ENDPOINT_NAMES, STACK_PREFIX
+from stacks.pipeline_stack import PIPELINE_STACK
+
+ROOT = Path(__file__).resolve().parent.parent
+PIPELINE = (ROOT / "deployments" / "pipeline-example.yaml").read_text()
+POOL_NEXT_TO_TRAFFIC_LIST = """
+endpoints:
+  x-even:
+    instance_type: ml.g5.12xlarge
+deployments:
+  - name: x
+    model: mistralai/Mistral-7B-v0.1
+    traffic: [uneven, even]
+    max_input_tokens: 2048
+    max_output_tokens: 512
+  - name: y
+    model: mistralai/Mistral-7B-v0.1
+    endpoint: x-even
+"""
+
+
+def test_reserved_names_are_the_app_stacks():
+    assert {STACK_PREFIX + name for name in RESERVED_ENDPOINT_NAMES} == {PIPELINE_STACK}
+
+
+@pytest.mark.parametrize("text,line,fragment", [
+    pytest.param(PIPELINE.replace("name: chat", "name: pipeline"), 5, "would be named like the app's lmi-pipeline stack",
+                 id="deployment-named-pipeline"),
+    pytest.param(POOL_NEXT_TO_TRAFFIC_LIST, 3, "is also the endpoint name of deployment 'x'", id="pool-named-x-even"),
+])
+def test_validate_refuses_names_that_collide_in_the_app(tmp_path, text, line, fragment):
+    path = tmp_path / "d.yaml"
+    path.write_text(text)
+    result = CliRunner().invoke(main, ["validate", str(path)], prog_name="python -m selector")
+    assert result.exit_code == 2, result.output
+    out = " ".join(result.output.split())
+    assert fragment in out and f"{path}:{line}:" in out
+    assert "Traceback" not in result.output
