@@ -113,6 +113,7 @@ def common(engine_values: tuple[str, ...]) -> list[Fact]:
              note="the engine name picks the Java engine provider (Python, MPI)"),
         Fact("option.model_id", f"{PM}/properties.py", ("model_id",)),
         Fact("option.revision", f"{PM}/properties.py", ("revision",)),
+        Fact("option.trust_remote_code", f"{PM}/properties.py", ("trust_remote_code",)),
         Fact("option.tensor_parallel_degree", f"{PM}/properties.py", ("tensor_parallel_degree",)),
         Fact("option.max_rolling_batch_size", f"{PM}/properties.py", ("max_rolling_batch_size",)),
         Fact("option.model_loading_timeout", PYMODEL, ("model_loading_timeout",)),

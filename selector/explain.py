@@ -168,7 +168,22 @@ def warnings(best: Candidate, ctx: Context, lengths: Lengths) -> list[str]:
     if not best.instance.price_confirmed:
         out.append(f"{best.instance.name} price is UNCONFIRMED in the catalog; refresh prices before budgeting.")
     out += _loading_warning(best, ctx)
+    out += _remote_code_warning(ctx)
     return out
+
+
+def _remote_code_warning(ctx: Context) -> list[str]:
+    """trust_remote_code runs Python from the model repository inside the container: say so, and how to pin it."""
+    shape, options = ctx.shape, {k.lower(): str(v).lower() for k, v in ctx.request.options.items()}
+    if shape.trust_remote_code:
+        pin = "" if ctx.request.revision else " Pin `revision` to the commit you reviewed."
+        return [f"{shape.model_id} is served with option.trust_remote_code=true, as its publishers deploy it: the "
+                f"container runs Python code from the model repository.{pin}"]
+    if shape.ships_code and options.get("option.trust_remote_code") != "true":
+        return [f"{shape.model_id}'s config.json names its own code (auto_map): if the container's libraries do not "
+                f"know model_type {shape.model_type!r}, it will not load without options: "
+                "{option.trust_remote_code: true} (review that code and pin `revision` first)."]
+    return []
 
 
 def _loading_warning(best: Candidate, ctx: Context) -> list[str]:

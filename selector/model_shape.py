@@ -88,6 +88,10 @@ class ModelShape:
     experts_per_token: int = 1  # routed experts each token passes through (1 for dense models)
     context_limit: int | None = None  # longest input + output the model serves, when not its max positions
     revision: str | None = None  # the hub revision whose checkpoint dtype this shape describes
+    # The catalog's publishers run the model with trust_remote_code (its config names its own code, auto_map, for a
+    # model_type or tokenizer the container's libraries do not know): the plan renders option.trust_remote_code.
+    trust_remote_code: bool = False
+    ships_code: bool = False  # a local config.json with auto_map: the user decides about trust_remote_code
     mla: Mla | None = None  # multi-head latent attention dimensions (None: MHA/GQA/MQA)
     sliding_window: int | None = None  # tokens a sliding-window layer attends to
     sliding_layers: int = 0  # layers that attend only to the last sliding_window tokens
@@ -507,6 +511,7 @@ def load_model(model: str, model_config: str | None = None, revision: str | None
     entry = catalog_entry(model)
     if entry is not None:
         shape = shape_from_config(entry["config"], entry["id"], entry["source"], entry.get("published_params"), True)
+        shape = replace(shape, trust_remote_code="trust_remote_code" in entry)
         return with_revision(shape, entry, revision)
     close = difflib.get_close_matches(model.lower(), list(_catalog_models()), n=3, cutoff=0.6)
     hint = f"Did you mean {one_of(close)}? " if close else ""
@@ -532,4 +537,4 @@ def _from_file(path: Path, model_id: str, field: str) -> ModelShape:
 
     config = read_json_object(str(path), field)
     check_local_config(config, str(path))
-    return shape_from_config(config, model_id, str(path))
+    return replace(shape_from_config(config, model_id, str(path)), ships_code="auto_map" in config)

@@ -67,7 +67,10 @@ def render_options(backend: str, values: dict[str, Any], extra: dict[str, str]) 
     # lower-cased, so option.TENSOR_PARALLEL_DEGREE would override the plan's TP in one delivery mode and not the other.
     planned = {key.lower() for key in (*options, *PLAN_KEYS)}
     seen: dict[str, str] = {}
+    planned_values = {key.lower(): value.lower() for key, value in options.items()}
     for key, value in sorted(extra.items()):
+        if planned_values.get(key.lower()) == str(value).lower():
+            continue  # the plan sets the same value (e.g. option.trust_remote_code=true for a model that needs it)
         if key.lower() in planned:
             raise SelectorError(
                 f"options.{key}", value,

@@ -174,6 +174,7 @@ def build_plan(ranked: list[Candidate], verdicts: list[Verdict], ctx: Context, l
         "container_version": best.image.version,
         "model_id": model_id,
         "revision": request.revision,
+        "trust_remote_code": shape.trust_remote_code,
         "architecture": shape.architecture,
         "tp": best.tp,
         "dtype": (offer.serving_dtype if offer and offer.serving_dtype else shape.serving_dtype),

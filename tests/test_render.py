@@ -8,7 +8,8 @@ from selector.render import parse_properties, render_options
 
 BASE = dict(model_id="m", revision=None, architecture="LlamaForCausalLM", tp=4, dtype="fp16", max_model_len=4096,
             max_input_len=3584, max_output_len=512, max_num_tokens=8192, max_batch_size=16,
-            gpu_memory_utilization=0.9, model_loading_timeout=1800, quantize=None, checkpoint_quantization=None)
+            gpu_memory_utilization=0.9, model_loading_timeout=1800, quantize=None, checkpoint_quantization=None,
+            trust_remote_code=False)
 
 
 @pytest.mark.parametrize("backend,version,present,absent", [
@@ -118,11 +119,21 @@ def test_every_template_key_is_a_plan_key():
         for version in ("0.25.0", "0.29.0", "0.30.0", "0.33.0", "0.38.0"):
             for quantize, revision, arch in ((None, None, "LlamaForCausalLM"), ("fp8", "r", "T5ForConditionalGeneration")):
                 values = dict(BASE, container_version=version, quantize=quantize, revision=revision,
-                              architecture=arch, checkpoint_quantization="awq")
-                assert set(render_options(backend, values, {})) <= PLAN_KEYS
+                              architecture=arch, checkpoint_quantization="awq", trust_remote_code=True)
+                # option.trust_remote_code is the one key a user may also set, for a model of their own
+                assert set(render_options(backend, values, {})) <= PLAN_KEYS | {"option.trust_remote_code"}
 
 
 def test_plan_keys_are_refused_even_where_the_template_omits_them():
     with pytest.raises(SelectorError) as info:
         render_options("vllm", dict(BASE, container_version="0.38.0"), {"option.rolling_batch": "lmi-dist"})
     assert info.value.field == "options.option.rolling_batch"
+
+
+@pytest.mark.parametrize("backend", ["vllm", "lmi-dist", "tensorrtllm", "deepspeed", "neuronx"])
+def test_trust_remote_code_only_when_the_model_needs_it(backend):
+    version = {"deepspeed": "0.27.0", "neuronx": "0.29.0", "lmi-dist": "0.32.0"}.get(backend, "0.33.0")
+    plain = render_options(backend, dict(BASE, container_version=version), {})
+    needed = render_options(backend, dict(BASE, container_version=version, trust_remote_code=True), {})
+    assert "option.trust_remote_code" not in plain
+    assert needed["option.trust_remote_code"] == "true"
