@@ -1260,6 +1260,8 @@ def _resolve_each(parsed: DeploymentsFile, prefix: str = "",
                     key = "model_config" if key == "model" and p.field.startswith("model config") else key
                     path = ("deployments", i, key) if key in Deployment.model_fields or key == "model_config" \
                         else ("deployments", i)
+                    if key == "options" and p.field.startswith("options."):  # at the option's own line
+                        path = (*path, p.field.removeprefix("options."))
                     field = f"{prefix}deployments[{deployment.name}].{p.field}"
                     problem = f"{p.where}: {p.problem}" if p.file else p.problem  # located in the config.json
                     out.add(path, p.value, problem, p.hint, field=field)
