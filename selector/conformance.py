@@ -111,8 +111,9 @@ def _version_facts(backend: str, version: str, raw: dict[str, Any]) -> VersionFa
         for key, entry in raw["keys"].items()
     }
     for key, entry in raw["unverified_keys"].items():
+        typed = keys[key].types if key in keys else ()  # a properties class may still declare its type
         keys[key] = KeyFact(key, frozenset(entry["values"]) if entry["values"] is not None else None, False,
-                            tuple(entry["evidence"]), entry["reason"])
+                            tuple(entry["evidence"]), entry["reason"], typed)
     constraints = tuple(
         Constraint(dict(c["when"]), c["key"], frozenset(c["rejects"]), c["evidence"], c["message"])
         for c in raw["constraints"]
@@ -142,16 +143,17 @@ def accepts(backend: str, version: str, key: str, value: str) -> bool:
     return allowed is None or value in allowed
 
 
-def problems(backend: str, version: str, options: dict[str, str]) -> list[str]:
-    """Every key the container version would ignore, every value it would refuse (by its accepted values or its
-    declared type) and a missing `engine`, one sentence each."""
+def problems(backend: str, version: str, options: dict[str, str], complete: bool = False) -> list[str]:
+    """Every key the container version would ignore and every value it would refuse (by its accepted values or its
+    declared type), one sentence each; with `complete` (the options are a whole serving.properties), also a missing
+    `engine`, which the front end needs to pick the engine provider."""
     from selector.option_types import type_problem
 
     found = facts(backend, version)
     if found is None:
         return [f"no container facts for {backend} {version}"]
     out = []
-    if "engine" in found.keys and "engine" not in options:
+    if complete and "engine" in found.keys and "engine" not in options:
         out.append(f"engine is missing: {backend} {version}'s front end picks the engine provider from it")
     for key, value in sorted(options.items()):
         fact = found.keys.get(key)

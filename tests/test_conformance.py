@@ -97,18 +97,18 @@ def test_every_rendered_plan_is_read_by_its_container(backend_name, version):
         made += 1
         label = f"{request.model} {request.quantization} {request.instance_type}"
         options = plan.serving_properties
-        failures += [f"{label} [file]: {p}" for p in problems(backend_name, version, options)]
+        failures += [f"{label} [file]: {p}" for p in problems(backend_name, version, options, complete=True)]
         error = environment_delivery_error(plan)
         if error is None:
             back = environment_to_properties(to_environment(options), version)
             if back != options:
                 failures.append(f"{label} [environment]: the container reads {back}, the plan is {options}")
-            failures += [f"{label} [environment]: {p}" for p in problems(backend_name, version, back)]
+            failures += [f"{label} [environment]: {p}" for p in problems(backend_name, version, back, complete=True)]
         else:
             # Refused only where the container really has no variable for engine.
             assert engine_variable(version) is None and "engine" in options, (label, error)
             lost = environment_to_properties(to_environment(options), version)
-            assert "engine" not in lost and problems(backend_name, version, lost), label
+            assert "engine" not in lost and problems(backend_name, version, lost, complete=True), label
     assert made, f"no plan was made for {backend_name} {version}: the table needs a model it serves"
     assert not failures, "\n".join(failures)
 
