@@ -6,6 +6,12 @@ branch each image was built from and checks that the key name and every value st
 so a fact that no longer holds fails the build instead of landing in data. Nothing of djl-serving is copied:
 only key names, value strings, paths and commit ids end up in the catalog.
 
+Declared types: each backend builds pydantic properties classes from the option.* properties (CLASSES below). Their
+fields (with those of their bases) are read with `ast`, never imported: the annotation in a small vocabulary (bool,
+int, float, str, enum with its members, other; Optional as nullable), Field aliases as further names the container
+reads, before-validators that rewrite a value first, the class's `extra` setting, and the pydantic generation of
+the Properties base class. selector/option_types.py checks user option values against them.
+
     python -m scripts.build_container_options /path/to/djl-serving.git [--check]
 
 --check compares with the committed catalog instead of writing it (used by tests when a mirror exists).
@@ -433,7 +439,8 @@ def _class_def(tree: ast.Module, name: str) -> ast.ClassDef | None:
 
 
 def _enum_values(mirror: Mirror, branch: str, path: str, name: str) -> tuple[str, list] | None:
-    """(`str`|`int`, member values) when `name` is an Enum class defined in `path` or imported into it."""
+    """(`str`|`int`, member values) when `name` is an Enum class defined in `path` or imported into it; each value
+    is re-checked to occur, quoted (or as `= N`), in the file that defines the class."""
     tree = _tree(mirror, branch, path)
     node = _class_def(tree, name)
     if node is None:
@@ -442,11 +449,15 @@ def _enum_values(mirror: Mirror, branch: str, path: str, name: str) -> tuple[str
     bases = {ast.unparse(b) for b in node.bases}
     if not bases & {"Enum", "IntEnum", "str"}:
         return None
-    values = [s.value.value for s in node.body
-              if isinstance(s, ast.Assign) and isinstance(s.value, ast.Constant)]
     kind = "int" if "IntEnum" in bases else "str"
+    values: list[str | int] = [s.value.value for s in node.body if isinstance(s, ast.Assign)
+                               and isinstance(s.value, ast.Constant) and isinstance(s.value.value, (str, int))]
     if not values or any(not isinstance(v, int if kind == "int" else str) for v in values):
         return None
+    text = mirror.text(branch, path) or ""
+    missing = [v for v in values if not any(t in text for t in (f"'{v}'", f'"{v}"', f"= {v}\n"))]
+    if missing:
+        raise SystemExit(f"{branch}:{path}: enum {name} values {missing} not found as written")
     return kind, values
 
 
@@ -639,10 +650,11 @@ def declared_types(mirror: Mirror, backend: str, version: str, branch: str, comm
             entry["extras"] = sentence
         classes.append(entry)
         for field_ in info.fields.values():
-            require(mirror, branch, field_.path, (field_.declared, *field_.names), f"{what} {field_.name}")
+            declaration = f"{field_.name}: {field_.declared}"
+            require(mirror, branch, field_.path, (declaration, *field_.names), f"{what} {field_.name}")
             if field_.coerced_by and field_.coerced_in:
                 require(mirror, branch, field_.coerced_in, (f"def {field_.coerced_by}",), f"{what} {field_.name}")
-            declared = {"by": field_.owner, **field_.kind, "declared": f"{field_.name}: {field_.declared}",
+            declared = {"by": field_.owner, **field_.kind, "declared": declaration,
                         "path": field_.path, "parser": f"pydantic-{info.pydantic}"}
             if field_.coerced_by and field_.coerced_in:
                 declared["coerced_by"] = f"{field_.coerced_by} in {field_.coerced_in}"

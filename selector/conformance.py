@@ -13,7 +13,7 @@ from functools import lru_cache, cache
 from pathlib import Path
 from typing import Any
 
-from selector.versions import in_range
+from selector.versions import in_range, version_key
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "container_options.json"
 OPTION_PREFIX = "option."
@@ -133,6 +133,12 @@ def facts(backend: str, version: str) -> VersionFacts | None:
 def reads(backend: str, version: str, key: str) -> bool:
     found = facts(backend, version)
     return found is not None and key in found.keys
+
+
+def versions_reading(backend: str, key: str) -> list[str]:
+    """The container versions of the backend that read the key, oldest first."""
+    versions = _document()["backends"].get(backend, {})
+    return sorted((v for v, raw in versions.items() if key in raw["keys"]), key=version_key)
 
 
 def accepts(backend: str, version: str, key: str, value: str) -> bool:

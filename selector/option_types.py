@@ -23,10 +23,9 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from selector.conformance import KeyFact, TypeFact, VersionFacts, facts
+from selector.conformance import KeyFact, TypeFact, VersionFacts, facts, versions_reading
 from selector.errors import Problem, one_of
 from selector.render import PLAN_KEYS
-from selector.versions import version_key
 
 DID_YOU_MEAN_CUTOFF = 0.8  # difflib ratio: gpu_memory_utilisation -> gpu_memory_utilization, not unrelated keys
 JAVA_INT = re.compile(r"[-+]?[0-9]+", re.ASCII)  # Integer.parseInt: optional sign, decimal digits
@@ -108,13 +107,6 @@ def _short(evidence: str) -> str:
     return f"{head} @ {commit[:12]}"
 
 
-def _other_versions(backend: str, version: str, key: str) -> list[str]:
-    from selector.conformance import _document
-
-    versions = _document()["backends"].get(backend, {})
-    return sorted((v for v, raw in versions.items() if v != version and key in raw["keys"]), key=version_key)
-
-
 def _not_declared(found: VersionFacts, key: str) -> str:
     """The warning for a key no properties class of this version declares."""
     name = f"{BACKEND_NAMES.get(found.backend, found.backend)} {found.version}"
@@ -127,9 +119,9 @@ def _not_declared(found: VersionFacts, key: str) -> str:
     else:
         text = (f"options.{key} is declared by none of {name}'s properties classes ({classes}), which ignore "
                 f"undeclared keys: unless other container code reads it by name, it has no effect")
-    elsewhere = _other_versions(found.backend, found.version, key)
+    elsewhere = [v for v in versions_reading(found.backend, key) if v != found.version]
     if elsewhere:
-        text += f"; {BACKEND_NAMES.get(found.backend, found.backend)} {', '.join(elsewhere)} declare{'s' if len(elsewhere) == 1 else ''} it"
+        text += f"; {BACKEND_NAMES.get(found.backend, found.backend)} {', '.join(elsewhere)} read{'s' if len(elsewhere) == 1 else ''} it"
     close = difflib.get_close_matches(key, sorted(found.keys), n=1, cutoff=DID_YOU_MEAN_CUTOFF)
     if close and not elsewhere:
         owned = " (the plan sets it from the request)" if close[0] in PLAN_KEYS else ""

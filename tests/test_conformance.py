@@ -169,6 +169,11 @@ def test_accepts_table(backend_name, version, key, value, expect):
     ("tensorrtllm", "0.33.0", "option.max_seq_len", True),
     ("tensorrtllm", "0.32.0", "option.max_output_len", True),
     ("deepspeed", "0.27.0", "option.max_tokens", True),
+    # fields of the properties classes (selector/option_types.py checks their declared types)
+    ("vllm", "0.31.0", "option.enforce_eager", True),
+    ("vllm", "0.32.0", "option.enforce_eager", False),  # undeclared from 0.32.0: an EngineArgs pass-through
+    ("vllm", "0.38.0", "option.max_num_batched_tokens", True),  # Field alias of max_rolling_batch_prefill_tokens
+    ("neuronx", "0.29.0", "option.load_split_model", True),
 ])
 def test_reads_table(backend_name, version, key, expect):
     assert reads(backend_name, version, key) is expect

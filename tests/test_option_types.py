@@ -139,7 +139,7 @@ def test_a_key_vllm_classes_keep_as_extra_is_said_to_reach_vllms_parser(version)
     notes = [w for w in made.warnings if "options.option.enforce_eager" in w]
     assert len(notes) == 1, made.warnings
     assert "extra='allow'" in notes[0] and "vLLM's engine-argument parser" in notes[0], notes[0]
-    assert "neither the key nor its value is checked here" in notes[0] and "vLLM 0.28.0, 0.29.0, 0.30.0, 0.31.0 declare it" in notes[0], notes[0]
+    assert "neither the key nor its value is checked here" in notes[0] and "vLLM 0.28.0, 0.29.0, 0.30.0, 0.31.0 read it" in notes[0], notes[0]
 
 
 def test_declared_keys_give_no_warning():
@@ -290,3 +290,90 @@ def test_a_bad_value_inherited_from_defaults_is_located_there(tmp_path):
     _, problems = check_file(path)
     assert [(p.line, p.column) for p in problems] == [(5, 5)], [p.line_text() for p in problems]
     assert "enforce_eager: Optional[bool]" in problems[0].problem and problems[0].hint == "Write true or false"
+
+
+def test_the_typo_of_a_published_notebook_gets_the_did_you_mean():
+    """aws-samples/sagemaker-genai-hosting-examples 04-workshops/cost/lab1_LoRA_adapters.ipynb @ 80ee5ebf sets
+    option.max_rolling_batch_prefill_tokes=2048 on lmi-dist 0.29.0 (tests/fixtures/reference_deployments.yaml,
+    gh-llama2-7b-chat-lora-lmidist-g5-2xl): the container ignores it; the plan says so and names the real key."""
+    made = plan("lmi-dist", "0.29.0", {"option.max_rolling_batch_prefill_tokes": "2048"})
+    notes = [w for w in made.warnings if "max_rolling_batch_prefill_tokes" in w]
+    assert len(notes) == 1 and "Did you mean option.max_rolling_batch_prefill_tokens?" in notes[0], made.warnings
+
+
+# --- the builder's class reader, on a small source of the same shape (CI has no djl-serving mirror) ---------------
+BASE_V2 = '''from enum import Enum
+from typing import Optional
+from pydantic import BaseModel, field_validator, model_validator, ConfigDict
+
+
+class RollingBatchEnum(str, Enum):
+    vllm = "vllm"
+    disable = "disable"
+
+
+class Properties(BaseModel):
+    model_id_or_path: str
+    rolling_batch: RollingBatchEnum = RollingBatchEnum.disable
+    batch_size: int = 1
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    @field_validator('batch_size', mode='before')
+    def validate_batch_size(cls, batch_size):
+        return int(batch_size)
+
+    @model_validator(mode='before')
+    def set_model_id_or_path(cls, properties):
+        properties['model_id_or_path'] = properties.get("model_id")
+        return properties
+'''
+CHILD = '''from typing import Optional, Literal, List
+from pydantic import Field, ConfigDict
+from djl_python.properties_manager.properties import Properties
+
+
+class ChildProperties(Properties):
+    enforce_eager: Optional[bool] = None
+    prefill: Optional[int] = Field(alias="max_num_batched_tokens", default=None)
+    ratio: float | None = 0.9
+    fmt: Literal["auto", "openai"] = "auto"
+    shapes: Optional[List[int]] = None
+    model_config = ConfigDict(extra='allow', populate_by_name=True)
+'''
+
+
+class FakeMirror:
+    def __init__(self, files: dict[str, str]) -> None:
+        self.files = files
+
+    def text(self, branch: str, path: str) -> str | None:
+        return self.files.get(path)
+
+
+def test_read_class_types_aliases_validators_and_extras():
+    from scripts.build_container_options import PM, read_class
+
+    mirror = FakeMirror({f"{PM}/properties.py": BASE_V2, f"{PM}/child.py": CHILD})
+    info = read_class(mirror, "b", f"{PM}/child.py", "ChildProperties")  # type: ignore[arg-type]
+    assert (info.extra, info.populate_by_name, info.pydantic) == ("allow", True, "v2")
+    kinds = {name: (f.kind["type"], f.kind["nullable"], f.names, f.coerced_by) for name, f in info.fields.items()}
+    assert kinds["enforce_eager"] == ("bool", True, ("enforce_eager",), None)
+    assert kinds["prefill"] == ("int", True, ("max_num_batched_tokens", "prefill"), None)
+    assert kinds["ratio"] == ("float", True, ("ratio",), None)
+    assert kinds["fmt"][0] == "enum" and info.fields["fmt"].kind["values"] == ["auto", "openai"]
+    assert kinds["shapes"][0] == "other"
+    assert kinds["rolling_batch"][0] == "enum" and info.fields["rolling_batch"].kind["values"] == ["vllm", "disable"]
+    assert kinds["batch_size"][3] == "validate_batch_size"  # rewritten before the type applies: not checked
+    assert kinds["model_id_or_path"][3] == "set_model_id_or_path"
+
+
+def test_read_class_pydantic_1_api_and_alias_without_population_by_name():
+    from scripts.build_container_options import PM, read_class
+
+    base = BASE_V2.replace("from pydantic import BaseModel, field_validator, model_validator, ConfigDict",
+                           "from pydantic.v1 import BaseModel, validator, root_validator")
+    child = CHILD.replace("    model_config = ConfigDict(extra='allow', populate_by_name=True)\n", "")
+    mirror = FakeMirror({f"{PM}/properties.py": base, f"{PM}/child.py": child})
+    info = read_class(mirror, "b", f"{PM}/child.py", "ChildProperties")  # type: ignore[arg-type]
+    assert (info.extra, info.populate_by_name, info.pydantic) == ("ignore", False, "v1")
+    assert info.fields["prefill"].names == ("max_num_batched_tokens",)
