@@ -354,7 +354,7 @@ def test_read_class_types_aliases_validators_and_extras():
     from scripts.build_container_options import PM, read_class
 
     mirror = FakeMirror({f"{PM}/properties.py": BASE_V2, f"{PM}/child.py": CHILD})
-    info = read_class(mirror, "b", f"{PM}/child.py", "ChildProperties")  # type: ignore[arg-type]
+    info = read_class(mirror, "b", f"{PM}/child.py", "ChildProperties")
     assert (info.extra, info.populate_by_name, info.pydantic) == ("allow", True, "v2")
     kinds = {name: (f.kind["type"], f.kind["nullable"], f.names, f.coerced_by) for name, f in info.fields.items()}
     assert kinds["enforce_eager"] == ("bool", True, ("enforce_eager",), None)
@@ -374,6 +374,6 @@ def test_read_class_pydantic_1_api_and_alias_without_population_by_name():
                            "from pydantic.v1 import BaseModel, validator, root_validator")
     child = CHILD.replace("    model_config = ConfigDict(extra='allow', populate_by_name=True)\n", "")
     mirror = FakeMirror({f"{PM}/properties.py": base, f"{PM}/child.py": child})
-    info = read_class(mirror, "b", f"{PM}/child.py", "ChildProperties")  # type: ignore[arg-type]
+    info = read_class(mirror, "b", f"{PM}/child.py", "ChildProperties")
     assert (info.extra, info.populate_by_name, info.pydantic) == ("ignore", False, "v1")
     assert info.fields["prefill"].names == ("max_num_batched_tokens",)
