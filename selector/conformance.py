@@ -13,11 +13,36 @@ from functools import lru_cache, cache
 from pathlib import Path
 from typing import Any
 
-from selector.versions import in_range
+from selector.versions import in_range, version_key
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "container_options.json"
 OPTION_PREFIX = "option."
 ENV_OPTION_PREFIX = "OPTION_"
+
+
+@dataclass(frozen=True)
+class TypeFact:
+    """How one reader declares a key's value: a pydantic field's annotation, or a Java/Python parse call."""
+
+    by: str  # the class (VllmRbProperties) or file (PyModel.java) that reads it
+    type: str  # bool | int | float | str | enum | other (other: not checked)
+    nullable: bool
+    values: tuple[str | int, ...] | None  # enum members
+    declared: str  # the declaration as written in the source
+    path: str
+    parser: str  # pydantic-v1 | pydantic-v2 | java | python
+    coerced_by: str | None = None  # a before-validator rewrites the value first: the annotation alone decides nothing
+
+
+@dataclass(frozen=True)
+class ClassFact:
+    """A pydantic properties class the container builds from serving.properties at this version."""
+
+    name: str
+    evidence: str
+    extra: str  # allow: keys it does not declare are kept (and handed on); ignore: dropped
+    pydantic: str  # v1 | v2: whose lax parsing rules apply
+    extras: str | None = None  # with extra='allow': what the class does with the keys it keeps
 
 
 @dataclass(frozen=True)
@@ -27,6 +52,7 @@ class KeyFact:
     verified: bool  # False: read by code whose source is not public (documented, not checked)
     evidence: tuple[str, ...]
     reason: str | None = None
+    types: tuple[TypeFact, ...] = ()  # empty: no reader declares a type we can read (EngineArgs, closed toolkit)
 
 
 @dataclass(frozen=True)
@@ -48,6 +74,7 @@ class VersionFacts:
     reason: str | None
     keys: dict[str, KeyFact]
     constraints: tuple[Constraint, ...]
+    classes: tuple[ClassFact, ...] = ()
 
     @property
     def source(self) -> str:
@@ -71,21 +98,29 @@ def _document() -> dict[str, Any]:
     return json.loads(DATA_FILE.read_text())
 
 
+def _type_fact(raw: dict[str, Any]) -> TypeFact:
+    values = raw.get("values")
+    return TypeFact(raw["by"], raw["type"], raw["nullable"], tuple(values) if values is not None else None,
+                    raw["declared"], raw["path"], raw["parser"], raw.get("coerced_by"))
+
+
 def _version_facts(backend: str, version: str, raw: dict[str, Any]) -> VersionFacts:
     keys = {
         key: KeyFact(key, frozenset(entry["values"]) if entry["values"] is not None else None, True,
-                     tuple(entry["evidence"]))
+                     tuple(entry["evidence"]), types=tuple(_type_fact(t) for t in entry.get("types", ())))
         for key, entry in raw["keys"].items()
     }
     for key, entry in raw["unverified_keys"].items():
+        typed = keys[key].types if key in keys else ()  # a properties class may still declare its type
         keys[key] = KeyFact(key, frozenset(entry["values"]) if entry["values"] is not None else None, False,
-                            tuple(entry["evidence"]), entry["reason"])
+                            tuple(entry["evidence"]), entry["reason"], typed)
     constraints = tuple(
         Constraint(dict(c["when"]), c["key"], frozenset(c["rejects"]), c["evidence"], c["message"])
         for c in raw["constraints"]
     )
+    classes = tuple(ClassFact(c["class"], c["evidence"], c["extra"], c["pydantic"], c.get("extras")) for c in raw.get("classes", ()))
     return VersionFacts(backend, version, raw["branch"], raw["commit"], raw["verified"], raw["reason"], keys,
-                        constraints)
+                        constraints, classes)
 
 
 @cache
@@ -100,6 +135,12 @@ def reads(backend: str, version: str, key: str) -> bool:
     return found is not None and key in found.keys
 
 
+def versions_reading(backend: str, key: str) -> list[str]:
+    """The container versions of the backend that read the key, oldest first."""
+    versions = _document()["backends"].get(backend, {})
+    return sorted((v for v, raw in versions.items() if key in raw["keys"]), key=version_key)
+
+
 def accepts(backend: str, version: str, key: str, value: str) -> bool:
     found = facts(backend, version)
     if found is None or key not in found.keys:
@@ -108,18 +149,28 @@ def accepts(backend: str, version: str, key: str, value: str) -> bool:
     return allowed is None or value in allowed
 
 
-def problems(backend: str, version: str, options: dict[str, str]) -> list[str]:
-    """Every key the container version would ignore and every value it would refuse, one sentence each."""
+def problems(backend: str, version: str, options: dict[str, str], complete: bool = False) -> list[str]:
+    """Every key the container version would ignore and every value it would refuse (by its accepted values or its
+    declared type), one sentence each; with `complete` (the options are a whole serving.properties), also a missing
+    `engine`, which the front end needs to pick the engine provider."""
+    from selector.option_types import type_problem
+
     found = facts(backend, version)
     if found is None:
         return [f"no container facts for {backend} {version}"]
     out = []
+    if complete and "engine" in found.keys and "engine" not in options:
+        out.append(f"engine is missing: {backend} {version}'s front end picks the engine provider from it")
     for key, value in sorted(options.items()):
         fact = found.keys.get(key)
         if fact is None:
             out.append(f"{key} is read by nothing in {backend} {version} ({found.source})")
-        elif fact.values is not None and value not in fact.values:
+            continue
+        if fact.values is not None and value not in fact.values:
             out.append(f"{key}={value} is not accepted by {backend} {version}: it takes {', '.join(sorted(fact.values))}")
+        wrong = type_problem(found, fact, value)
+        if wrong:
+            out.append(f"{key}={value}: {wrong[0]}")
     for c in found.constraints:
         if all(options.get(k) == v for k, v in c.when.items()) and options.get(c.key) in c.rejects:
             out.append(f"{c.key}={options.get(c.key)} is refused with {c.when} by {backend} {version}: {c.message}")

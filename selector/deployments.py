@@ -331,7 +331,10 @@ class Deployment(Strict):
     options: dict[str, str | int | float | bool] = Field(
         default_factory=dict, max_length=ENVIRONMENT["max_user_options"], examples=[{"option.max_rolling_batch_prefill_tokens": 4096}],
         description=f"Extra `serving.properties` keys (`option.<name>`) passed through as written, at most "
-                    f"{ENVIRONMENT['max_user_options']}; a key the plan itself sets is refused. Default: none.",
+                    f"{ENVIRONMENT['max_user_options']}; a key the plan itself sets is refused. A value the chosen "
+                    "container version's own properties class would not parse as the key's declared type (bool, "
+                    "int, float or a fixed set) is refused; a key no class declares is kept with a plan warning "
+                    "(vLLM >= 0.32.0 hands it to vLLM's argument parser unchecked). Default: none.",
         json_schema_extra={"propertyNames": {"pattern": "^(" + OPTION_KEY.pattern + ")$", "maxLength": 128}})
     tags: dict[str, str] = Field(
         default_factory=dict, examples=[{"team": "ml-platform"}],
@@ -1270,6 +1273,8 @@ def _resolve_each(parsed: DeploymentsFile, prefix: str = "",
                     key = "model_config" if key == "model" and p.field.startswith("model config") else key
                     path = ("deployments", i, key) if key in Deployment.model_fields or key == "model_config" \
                         else ("deployments", i)
+                    if key == "options" and p.field.startswith("options."):  # at the option's own line
+                        path = (*path, p.field.removeprefix("options."))
                     field = f"{prefix}deployments[{deployment.name}].{p.field}"
                     problem = f"{p.where}: {p.problem}" if p.file else p.problem  # located in the config.json
                     out.add(path, p.value, problem, p.hint, field=field)
@@ -1302,7 +1307,8 @@ def plan_pools(parsed: DeploymentsFile, indexes: list[int] | None = None) -> tup
         except PoolRefusal as refusal:
             if refusal.deployment is not None:
                 i = next(i for i, d in members if d.name == refusal.deployment)
-                out.add(("deployments", i, refusal.field), refusal.value,
+                spot = tuple(refusal.field.split(".", 1)) if refusal.field.startswith("options.") else (refusal.field,)
+                out.add(("deployments", i, *spot), refusal.value,
                         f"on the shared endpoint {pool_name}: {refusal.problem}", refusal.hint,
                         field=f"deployments[{refusal.deployment}].{refusal.field}")
             else:

@@ -12,6 +12,7 @@ from selector.errors import SelectorError
 from selector.lengths import Lengths, decide_lengths
 from selector.model_shape import ModelShape, load_model
 from selector.nudge import cheaper_outside
+from selector.option_types import check_user_options
 from selector.performance_plan import check_load_slo, cost_keys, plan_performance, slo_refusal
 from selector.plan import Plan
 from selector.ranking import rank, sort_key
@@ -190,6 +191,9 @@ def build_plan(ranked: list[Candidate], verdicts: list[Verdict], ctx: Context, l
         "checkpoint_quantization": shape.prequantized,
     }
     options = render_options(best.backend.name, values, request.options)
+    refused, option_notes = check_user_options(best.backend.name, best.image.version, request.options)
+    if refused:  # the container's own properties class would refuse to start with these values
+        raise SelectorError.of(refused)
     header = {
         "model_id": model_id, "architecture": shape.architecture, "backend_display": best.backend.display_name,
         "image_tag": best.image.tag, "instance_type": best.instance.name, "tp": best.tp,
@@ -239,7 +243,7 @@ def build_plan(ranked: list[Candidate], verdicts: list[Verdict], ctx: Context, l
         serving_properties_text=render_file(options, header),
         rationale=tuple(rationale(best, ranked, verdicts, ctx, lengths, memory, batch)) + nudge_line,
         rejected=rejected,
-        warnings=tuple(warnings(best, ctx, lengths)) + nudge_line,
+        warnings=tuple(warnings(best, ctx, lengths)) + tuple(option_notes) + nudge_line,
         alternatives=tuple(alternatives(ranked)),
         performance=plan_performance(best, ctx, batch),
     )

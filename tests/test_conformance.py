@@ -97,18 +97,18 @@ def test_every_rendered_plan_is_read_by_its_container(backend_name, version):
         made += 1
         label = f"{request.model} {request.quantization} {request.instance_type}"
         options = plan.serving_properties
-        failures += [f"{label} [file]: {p}" for p in problems(backend_name, version, options)]
+        failures += [f"{label} [file]: {p}" for p in problems(backend_name, version, options, complete=True)]
         error = environment_delivery_error(plan)
         if error is None:
             back = environment_to_properties(to_environment(options), version)
             if back != options:
                 failures.append(f"{label} [environment]: the container reads {back}, the plan is {options}")
-            failures += [f"{label} [environment]: {p}" for p in problems(backend_name, version, back)]
+            failures += [f"{label} [environment]: {p}" for p in problems(backend_name, version, back, complete=True)]
         else:
             # Refused only where the container really has no variable for engine.
             assert engine_variable(version) is None and "engine" in options, (label, error)
             lost = environment_to_properties(to_environment(options), version)
-            assert "engine" not in lost and problems(backend_name, version, lost), label
+            assert "engine" not in lost and problems(backend_name, version, lost, complete=True), label
     assert made, f"no plan was made for {backend_name} {version}: the table needs a model it serves"
     assert not failures, "\n".join(failures)
 
@@ -169,6 +169,11 @@ def test_accepts_table(backend_name, version, key, value, expect):
     ("tensorrtllm", "0.33.0", "option.max_seq_len", True),
     ("tensorrtllm", "0.32.0", "option.max_output_len", True),
     ("deepspeed", "0.27.0", "option.max_tokens", True),
+    # fields of the properties classes (selector/option_types.py checks their declared types)
+    ("vllm", "0.31.0", "option.enforce_eager", True),
+    ("vllm", "0.32.0", "option.enforce_eager", False),  # undeclared from 0.32.0: an EngineArgs pass-through
+    ("vllm", "0.38.0", "option.max_num_batched_tokens", True),  # Field alias of max_rolling_batch_prefill_tokens
+    ("neuronx", "0.29.0", "option.load_split_model", True),
 ])
 def test_reads_table(backend_name, version, key, expect):
     assert reads(backend_name, version, key) is expect

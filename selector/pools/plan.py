@@ -270,6 +270,8 @@ def standalone(member: Member, pool: EndpointPool, pool_name: str = "") -> Plan:
         except SelectorError as error:
             _STANDALONE[key] = error
     found = _STANDALONE[key]
+    if isinstance(found, SelectorError) and found.field.startswith("options."):  # a bad value, on any instance
+        raise PoolRefusal(member.name, found.field, found.value, found.problem, found.hint)
     if isinstance(found, SelectorError):
         where = pool.instance_type or ", ".join(pool.families or ("every GPU family",))
         raise PoolRefusal(member.name, "model", member.request.model,
