@@ -93,6 +93,7 @@ class ModelShape:
     trust_remote_code: bool = False
     ships_code: bool = False  # a local config.json with auto_map: the user decides about trust_remote_code
     mla: Mla | None = None  # multi-head latent attention dimensions (None: MHA/GQA/MQA)
+    fp8_block: tuple[int, int] | None = None  # block-quantized FP8 checkpoints: weight_block_size [block_n, block_k]
     sliding_window: int | None = None  # tokens a sliding-window layer attends to
     sliding_layers: int = 0  # layers that attend only to the last sliding_window tokens
 
@@ -426,8 +427,23 @@ def shape_from_config(
         experts_per_token=_experts_per_token(config, moe.experts),
         context_limit=traits.get("relative_position_context_limit"),
         mla=_mla(config),
+        fp8_block=_fp8_block(config) if method == "fp8" else None,
         **_sliding(config, traits, layers, int(positions)),
     )
+
+
+def _fp8_block(config: dict[str, Any]) -> tuple[int, int] | None:
+    """weight_block_size of a block-quantized FP8 checkpoint (DeepSeek-V3, Qwen3-FP8): one scale per
+    block_n x block_k tile of every weight, so a tensor-parallel shard must cut between tiles."""
+    block = (config.get("quantization_config") or {}).get("weight_block_size")
+    if block is None:
+        return None
+    if not (isinstance(block, list) and len(block) == 2 and all(
+            isinstance(b, int) and not isinstance(b, bool) and 0 < b <= 4096 for b in block)):
+        raise SelectorError("quantization_config.weight_block_size", block,
+                            "must be two positive integers [block_n, block_k] (at most 4096)",
+                            "Use the config.json saved with the model weights (e.g. [128, 128])")
+    return int(block[0]), int(block[1])
 
 
 def _mla(config: dict[str, Any]) -> Mla | None:

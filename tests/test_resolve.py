@@ -84,8 +84,13 @@ def _assert_larger_than_every_default_instance(model_id: str, exc: SelectorError
 
     catalog = load_catalog()
     defaults = [i for i in catalog.instances.values() if i.family in catalog.default_families]
+    shape = load_model(model_id)
+    if shape.fp8_block is not None:  # block-wise FP8 needs native FP8 hardware, which no seed family has
+        assert all((i.compute_capability or 0) < 8.9 for i in defaults)
+        assert "block-quantized FP8" in exc.paragraph() and "families: all" in exc.paragraph()
+        return
     largest = max(usable_bytes(i, catalog) * i.devices for i in defaults)
-    checkpoint = load_model(model_id).checkpoint_bytes()
+    checkpoint = shape.checkpoint_bytes()
     assert checkpoint > largest, exc.paragraph()
     everywhere = max(usable_bytes(i, catalog) * i.devices for i in catalog.instances.values())
     if checkpoint < everywhere:
@@ -232,14 +237,21 @@ def test_revision_with_fp16_weights_sizes_host_ram_by_it():
 
 
 # --- DeepSeek-V3 (MLA + DeepSeek MoE, FP8 checkpoint) ----------------------------------------------------------
-def test_deepseek_v3_refused_on_p4de_names_the_latent_kv_and_weights():
+def test_deepseek_v3_refused_on_p5_names_the_latent_kv_and_weights():
     """The FP8 checkpoint holds ~673 GB (671B parameters at 1 byte, embeddings and lm_head in bf16): over the
-    8 x 80 GB of ml.p4de.24xlarge once vLLM keeps 10% back, so the refusal must say so with the MLA KV figure."""
+    8 x 80 GB of ml.p5.48xlarge once vLLM keeps 10% back, so the refusal must say so with the MLA KV figure."""
     with pytest.raises(SelectorError) as info:
-        resolve(Request(model="deepseek-ai/DeepSeek-V3", instance_type="ml.p4de.24xlarge"))
+        resolve(Request(model="deepseek-ai/DeepSeek-V3", instance_type="ml.p5.48xlarge"))
     text = info.value.paragraph()
     assert "weights need 78.3 GiB per device at TP 8" in text
     assert "multi-head latent attention KV cache 70,272 bytes per token per device" in text
+
+
+def test_deepseek_v3_refused_on_ampere_for_its_block_fp8():
+    """ml.p4de.24xlarge (A100) has the same 640 GB, but vLLM cannot run block-wise FP8 without native FP8."""
+    with pytest.raises(SelectorError) as info:
+        resolve(Request(model="deepseek-ai/DeepSeek-V3", instance_type="ml.p4de.24xlarge"))
+    assert "block-quantized FP8 (weight_block_size [128, 128])" in info.value.paragraph()
 
 
 def test_deepseek_v3_plans_on_p5en_with_the_latent_kv():
