@@ -93,7 +93,7 @@ def sources(backend: str, version: str) -> dict[str, Pattern | str]:
 
 
 def read(mirror: Mirror, branch: str, pattern: Pattern, what: str) -> tuple[str, str]:
-    """(version, the whole line it came from); exits when the file or a single matching line is missing."""
+    """(version, the exact text it was read from); exits when the file or a single matching line is missing."""
     text = mirror.text(branch, pattern.path)
     if text is None:
         raise SystemExit(f"{what}: {pattern.path} does not exist at {branch}")
@@ -131,7 +131,7 @@ def build(mirror: Mirror) -> dict:
                 libraries[library] = {
                     "version": found,
                     "at_least": where.floor,
-                    "line": line,
+                    "matched": line,
                     "evidence": evidence(branch, where.path, commit),
                 }
             per_version[version] = {"branch": branch, "commit": commit, "libraries": libraries}
@@ -141,9 +141,12 @@ def build(mirror: Mirror) -> dict:
         "source": (f"{REPO} serving/docker Dockerfiles and requirements files at each image's release branch "
                    "(0.25.0-dlc .. 0.36.0-lmi27-dlc; master for 0.38.0), read and re-checked by "
                    "scripts/build_container_libraries.py"),
-        "note": ("version: what the image installs; at_least true: the file gives a range or a base environment "
-                 "that a per-engine virtualenv may upgrade, so the version is a floor. vllm is recorded for the "
-                 "backends that run on it (vllm; lmi-dist, whose wheel builds on the vLLM in its image)."),
+        "note": ("version: what the image installs, as `matched` reads in the evidence file; at_least true: the "
+                 "file gives a range, or a base environment that a per-engine virtualenv may upgrade, so the "
+                 "version is a floor. vllm is recorded for the backends whose engine environment installs it (vllm; "
+                 "lmi-dist, whose image installs vLLM beside the lmi_dist wheel); at 0.35.0 vLLM comes through a "
+                 "djl wheel, so the version is the one djl-serving's vLLM user guide names. version null: "
+                 "djl-serving does not pin it (reason), and nothing is refused on it."),
         "backends": backends,
     }
 

@@ -53,7 +53,7 @@ def test_every_planned_container_has_its_transformers_version_with_evidence():
                 library_version_key(record["version"])  # parses
                 found = EVIDENCE.match(record["evidence"])
                 assert found and found.group(1) == entry["branch"], record["evidence"]
-                assert record["version"] in record["line"]
+                assert record["version"] in record["matched"]
             assert "transformers" in entry["libraries"], (backend, version)
     # TensorRT-LLM 0.33.0 takes transformers from the tensorrt_llm wheel; djl-serving does not pin it.
     assert unpinned == [("tensorrtllm", "0.33.0", "transformers")]
