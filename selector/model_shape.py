@@ -32,7 +32,8 @@ POSITIVE_KEYS = (*LAYER_KEYS, *HIDDEN_KEYS, *HEAD_KEYS, *FFN_KEYS, *POSITION_KEY
                  "kv_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim", "n_routed_experts",
                  "n_shared_experts", "first_k_dense_replace", "moe_layer_freq", "sliding_window",
                  "sliding_window_pattern")
-MAPPING_KEYS = ("quantization_config", "ffn_config", "attn_config")
+MAPPING_KEYS = ("quantization_config", "ffn_config", "attn_config", "rope_scaling")
+MAX_ROPE_TYPE_CHARS = 64  # longest rope_type kept (real ones: linear, dynamic, yarn, longrope, llama3, ...)
 NESTED_POSITIVE_KEYS = {"quantization_config": ("bits", "w_bit", "group_size", "q_group_size"),
                         "ffn_config": ("moe_num_experts", "ffn_hidden_size"), "attn_config": ("kv_n_heads",)}
 MAX_CONFIG_NUMBER = 2**40  # far above any real model; keeps the memory arithmetic within float range
@@ -96,6 +97,7 @@ class ModelShape:
     fp8_block: tuple[int, int] | None = None  # block-quantized FP8 checkpoints: weight_block_size [block_n, block_k]
     sliding_window: int | None = None  # tokens a sliding-window layer attends to
     sliding_layers: int = 0  # layers that attend only to the last sliding_window tokens
+    rope_type: str | None = None  # rope_scaling.rope_type (or its older spelling .type): some need newer libraries
 
     @property
     def max_context(self) -> int:
@@ -428,6 +430,7 @@ def shape_from_config(
         context_limit=traits.get("relative_position_context_limit"),
         mla=_mla(config),
         fp8_block=_fp8_block(config) if method == "fp8" else None,
+        rope_type=_rope_type(config, source),
         **_sliding(config, traits, layers, int(positions)),
     )
 
@@ -444,6 +447,21 @@ def _fp8_block(config: dict[str, Any]) -> tuple[int, int] | None:
                             "must be two positive integers [block_n, block_k] (at most 4096)",
                             "Use the config.json saved with the model weights (e.g. [128, 128])")
     return int(block[0]), int(block[1])
+
+
+def _rope_type(config: dict[str, Any], source: str) -> str | None:
+    """rope_scaling's type: transformers reads rope_type, and type as its older spelling (Llama 3.1 writes
+    rope_type llama3, which transformers parses from 4.43 on; selector/data/model_requirements.json)."""
+    rope = config.get("rope_scaling")
+    if not rope:
+        return None
+    value = rope.get("rope_type", rope.get("type"))
+    if value is None:
+        return None
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_ROPE_TYPE_CHARS:
+        raise _bad(source, "rope_scaling.rope_type", value,
+                   f"a name of at most {MAX_ROPE_TYPE_CHARS} characters (e.g. llama3, yarn, linear)")
+    return value
 
 
 def _mla(config: dict[str, Any]) -> Mla | None:

@@ -149,11 +149,24 @@ def test_pin_error_says_what_would_work():
 
 
 def test_nothing_fits_suggests_quantization():
+    # Falcon-180B in 16 bit (335 GiB) exceeds ml.p4d.24xlarge's 8 x 40 GB; runtime int8 fits. (Llama-3.1-405B was
+    # the example until its only quantized plan, DeepSpeed 0.27.0 int8, was found unable to read its config.)
     with pytest.raises(SelectorError) as info:
-        resolve(Request(model="meta-llama/Llama-3.1-405B"))
+        resolve(Request(model="tiiuae/falcon-180B", families=("p4d",)))
     assert info.value.field == "model"
     assert "allow quantization" in info.value.paragraph()
-    assert resolve(Request(model="meta-llama/Llama-3.1-405B", prefer="cost")).quantization != "none"
+    assert resolve(Request(model="tiiuae/falcon-180B", families=("p4d",), prefer="cost")).quantization != "none"
+
+
+def test_llama_3_1_405b_is_never_planned_on_a_container_that_cannot_read_its_config():
+    """The cheapest plan used to be DeepSpeed 0.27.0 int8 on ml.p4de.24xlarge: its transformers 4.39.0 refuses
+    rope_scaling.rope_type llama3 (libraries_support_model). On the default families nothing else fits, so the
+    refusal names the family that does (p5en, 8 x H200, the model in 16 bit on vLLM)."""
+    with pytest.raises(SelectorError) as info:
+        resolve(Request(model="meta-llama/Llama-3.1-405B", prefer="cost"))
+    assert "p5en" in info.value.paragraph() and "deepspeed" not in info.value.paragraph().lower()
+    plan = resolve(Request(model="meta-llama/Llama-3.1-405B", prefer="cost", families=("all",)))
+    assert plan.backend != "deepspeed"
 
 
 def test_defaulted_context_shrinks_before_giving_up():

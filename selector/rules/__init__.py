@@ -16,6 +16,7 @@ from selector.rules import (
     host_memory_fits,
     image_in_region,
     image_runs_on_gpu,
+    libraries_support_model,
     meets_slo,
     quantization_hardware,
     quantization_offered,
@@ -27,6 +28,7 @@ from selector.rules.base import Candidate, Context, MissingFact, Rejection
 
 RULES: tuple[ModuleType, ...] = (
     architecture_supported,
+    libraries_support_model,
     backend_runs_on_accelerator,
     image_in_region,
     image_runs_on_gpu,

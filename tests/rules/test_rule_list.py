@@ -4,7 +4,7 @@ from selector.rules import RULES, describe
 
 def test_rules_in_seed_order():
     assert [rule.NAME for rule in RULES] == [
-        "architecture_supported", "backend_runs_on_accelerator", "image_in_region", "image_runs_on_gpu",
+        "architecture_supported", "libraries_support_model", "backend_runs_on_accelerator", "image_in_region", "image_runs_on_gpu",
         "quantization_offered",
         "quantization_hardware", "tp_within_devices", "tp_divides_heads", "tp_divides_kv_heads", "fp8_blocks_divide_tp",
         "host_memory_fits", "device_memory_fits", "calibration_memory_fits", "meets_slo",
