@@ -112,7 +112,8 @@ def print_plan(plan: Plan, console: Console | None = None) -> None:
 def _telling_rejections(plan: Plan) -> list[dict[str, str]]:
     """One rejection per backend/instance pair, memory and TP failures first (the informative ones)."""
     priority = {"device_memory_fits": 0, "host_memory_fits": 1, "tp_divides_kv_heads": 2, "tp_divides_heads": 2,
-                "quantization_offered": 3, "architecture_supported": 4}
+                "fp8_blocks_divide_tp": 2, "quantization_hardware": 3, "quantization_offered": 3,
+                "libraries_support_model": 4, "architecture_supported": 4}
     seen, out = set(), []
     for item in sorted(plan.rejected, key=lambda r: priority.get(r["rule"], 9)):
         backend, _, _, instance, _ = item["candidate"].split(" ")
