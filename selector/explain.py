@@ -11,7 +11,7 @@ from selector.memory import MemoryEstimate
 from selector.performance_plan import rationale_line
 from selector.rules import RULE_ORDER
 from selector.rules.base import Candidate, Context, Rejection, Verdict
-from selector.sizing import model_loading_needs_s
+from selector.sizing import download_and_compile_s
 
 
 
@@ -187,17 +187,26 @@ def _remote_code_warning(ctx: Context) -> list[str]:
 
 
 def _loading_warning(best: Candidate, ctx: Context) -> list[str]:
-    """A checkpoint too large to download and load within SageMaker's startup limit at the planning throughput."""
+    """A checkpoint too large to download within SageMaker's limit at the planning throughput. A hub model is
+    downloaded by the container during its startup health check; an s3:// prefix by SageMaker before the container
+    starts (ModelDataDownloadTimeoutInSeconds), so staging in S3 is the advice only for the first."""
     runtime = ctx.catalog.runtime
-    needs = model_loading_needs_s(ctx.shape.checkpoint_bytes(), best.backend.compiled, ctx.catalog)
+    checkpoint = ctx.shape.checkpoint_bytes()
+    needs = download_and_compile_s(checkpoint, best.backend.compiled, ctx.catalog)
     cap = runtime["endpoint_timeout_max_s"]
     if needs <= cap:
         return []
-    gib = ctx.shape.checkpoint_bytes() / GIB
-    return [f"The {gib:,.0f} GiB checkpoint needs ~{needs / 3600:.1f} h to download and load at the planning estimate "
-            f"of {runtime['download_bytes_per_s'] / 1e6:.0f} MB/s (selector/data/runtime.json), beyond SageMaker's "
-            f"{cap} s startup limit (the timeouts are capped there): measure the download on this instance, or "
-            "stage the weights in S3 before deploying."]
+    rate = f"{runtime['download_bytes_per_s'] / 1e6:.0f} MB/s"
+    what = "download and compile" if best.backend.compiled else "download"
+    if ctx.request.model.startswith("s3://"):
+        return [f"SageMaker's download of the {checkpoint / GIB:,.0f} GiB checkpoint needs ~{needs / 3600:.1f} h at the "
+                f"planning estimate of {rate} (selector/data/runtime.json), beyond the {cap} s that "
+                "ModelDataDownloadTimeoutInSeconds allows: measure the S3 throughput of this instance type before "
+                "deploying."]
+    return [f"The {checkpoint / GIB:,.0f} GiB checkpoint's {what} alone needs ~{needs / 3600:.1f} h at the planning "
+            f"estimate of {rate} (selector/data/runtime.json), beyond SageMaker's {cap} s startup limit, within which "
+            "the container fetches hub models: stage the weights in S3 (model: s3://bucket/prefix/ with model_config; "
+            "SageMaker downloads them before the container starts) or measure the hub download on this instance."]
 
 
 def alternatives(ranked: list[Candidate], limit: int = 3) -> list[dict]:

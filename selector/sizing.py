@@ -51,8 +51,14 @@ def model_loading_timeout_s(checkpoint_bytes: int, compiled: bool, catalog: Cata
 
 
 def model_loading_needs_s(checkpoint_bytes: int, compiled: bool, catalog: Catalog) -> float:
-    """The loading allowance before SageMaker's cap: when it exceeds the cap the plan warns (a very large hub
-    checkpoint may not be downloaded and loaded within the endpoint's startup limit)."""
+    """The allowance model_loading_timeout_s gives before SageMaker's cap: LMI's own 1800 s default (a timeout,
+    not a load time), the checkpoint at the planning throughput, and the compile allowance."""
     rt = catalog.runtime
-    seconds = rt["model_loading_timeout_s"] + checkpoint_bytes / rt["download_bytes_per_s"]
-    return seconds + (rt["compile_allowance_s"] if compiled else 0)
+    return rt["model_loading_timeout_s"] + download_and_compile_s(checkpoint_bytes, compiled, catalog)
+
+
+def download_and_compile_s(checkpoint_bytes: int, compiled: bool, catalog: Catalog) -> float:
+    """What a start must fit in SageMaker's startup limit at least: the download at the planning throughput
+    (selector/data/runtime.json download_bytes_per_s) and, for compiled backends, the compile allowance."""
+    rt = catalog.runtime
+    return checkpoint_bytes / rt["download_bytes_per_s"] + (rt["compile_allowance_s"] if compiled else 0)
