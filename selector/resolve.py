@@ -5,6 +5,7 @@ a rule (keeping the reason), rank the survivors, and build the plan from the bes
 """
 from __future__ import annotations
 
+import contextvars
 from dataclasses import replace
 
 from selector.catalog import ALL_FAMILIES, Backend, Catalog, ImageVersion, load_catalog, supports_architecture
@@ -105,6 +106,12 @@ def furthest(verdicts: list[Verdict], catalog: Catalog, request: Request) -> tup
     )
 
 
+# Hints re-run the planner on a relaxed request; inside such a probe no further hints are computed, so a refusal
+# costs at most a handful of extra plans instead of a tree of them.
+_PROBING: contextvars.ContextVar[bool] = contextvars.ContextVar("probing", default=False)
+SHORT_TOKENS = 256  # the lengths a "lower the lengths" hint is checked with
+
+
 def no_plan_error(request: Request, ctx: Context, verdicts: list[Verdict]) -> SelectorError:
     if not verdicts:
         return SelectorError("families", list(request.families), "no instance of these families is in the catalog")
@@ -112,50 +119,88 @@ def no_plan_error(request: Request, ctx: Context, verdicts: list[Verdict]) -> Se
     if rejection.rule == "meets_slo":
         return slo_refusal(verdicts, ctx)
     pins = request.pins()
+    probing = _PROBING.get()
     if pins:
         field = " + ".join(pins)
         value = list(pins.values()) if len(pins) > 1 else next(iter(pins.values()))
-        hint = _without_pins_hint(request)
+        hint = "" if probing else _without_pins_hint(request, pins)
         return SelectorError(field, value, f"no plan honours this pin: {rejection.reason}", hint)
-    hints = []
-    if request.quantization_policy == "none" and _plans(replace(request, quantization="auto")):
-        hints.append("allow quantization (quantization: auto, or prefer: cost)")
-    elsewhere = _fits_elsewhere(request) if set(planned_families(request, ctx.catalog)) != set(ctx.catalog.families) \
-        else None
-    if elsewhere is not None:
-        family = ctx.catalog.instances[elsewhere.instance_type].family
-        hints.append(f"allow more instance families (families: all, or add {family}: {elsewhere.summary})")
-    if request.max_input_tokens or request.max_output_tokens:
-        hints.append("lower max_input_tokens / max_output_tokens")
+    hints = [] if probing else _relaxations(request, ctx)
     hint = ("Try to " + ", or ".join(hints)) if hints else "No catalog instance can hold it"
     return SelectorError("model", request.model, f"no candidate can serve it: {rejection.reason}", hint)
 
 
-def _plans(request: Request) -> bool:
-    """Whether the request plans (only asked on the error path, so a hint never suggests a useless retry)."""
-    try:
-        resolve(request)
-    except SelectorError:
-        return False
-    return True
+def _relaxations(request: Request, ctx: Context) -> list[str]:
+    """The changes that would make the request plan, each checked (a hint never suggests a useless retry)."""
+    hints = []
+    if request.quantization_policy == "none" and _probe(replace(request, quantization="auto")):
+        hints.append("allow quantization (quantization: auto, or prefer: cost)")
+    if set(planned_families(request, ctx.catalog)) != set(ctx.catalog.families):
+        elsewhere = _probe(replace(request, families=(ALL_FAMILIES,)))
+        if elsewhere is not None:
+            family = ctx.catalog.instances[elsewhere.instance_type].family
+            hints.append(f"allow more instance families (families: all, or add {family}: {elsewhere.summary})")
+    shorter = replace(request, max_input_tokens=_shorter(request.max_input_tokens),
+                      max_output_tokens=_shorter(request.max_output_tokens))
+    if shorter != request and _probe(shorter):
+        hints.append(f"lower max_input_tokens / max_output_tokens (it plans at {SHORT_TOKENS} tokens each)")
+    if (request.min_concurrency or 1) > 1:
+        fewer = _probe(replace(request, min_concurrency=1))
+        if fewer is not None:
+            hints.append(f"lower min_concurrency (at 1: {fewer.summary})")
+    return hints
 
 
-def _fits_elsewhere(request: Request) -> Plan | None:
-    """The plan some family outside the request's gives (only asked on the error path), or None: suggesting
-    `families: all` for a model no catalog instance can hold would send the user on a useless retry."""
+def _shorter(tokens: int | None) -> int | None:
+    return min(tokens, SHORT_TOKENS) if tokens else tokens
+
+
+def resolve_without_hints(request: Request) -> Plan:
+    """resolve(), but a refusal carries no hints: for callers that try many variants and report their own reasons
+    (hint probes, the shared-endpoint planner's TP pins)."""
+    token = _PROBING.set(True)
     try:
-        return resolve(replace(request, families=(ALL_FAMILIES,)))
+        return resolve(request)
+    finally:
+        _PROBING.reset(token)
+
+
+def _probe(request: Request) -> Plan | None:
+    """The plan of a relaxed request, or None (only asked on the error path)."""
+    try:
+        return resolve_without_hints(request)
     except SelectorError:
         return None
 
 
-def _without_pins_hint(request: Request) -> str:
+def _without_pins_hint(request: Request, pins: dict[str, object]) -> str:
+    """What would plan: dropping one pin (when several were given), all of them, or all of them with every family."""
+    if len(pins) > 1:
+        for name in pins:
+            alone = _probe(_without(request, name))
+            if alone is not None:
+                return f"Dropping {name} alone, the plan would be: {alone.summary}"
     free = replace(request, backend=None, container_version=None, instance_type=None, tensor_parallel_degree=None,
                    quantization=None if request.quantization not in (None, "auto") else request.quantization)
-    try:
-        return f"Without the pin the plan would be: {resolve(free).summary}"
-    except SelectorError as exc:
-        return f"Without the pin it fails too ({exc.problem})"
+    plan = _probe(free)
+    if plan is not None:
+        return f"Without the pin the plan would be: {plan.summary}"
+    wider = _probe(replace(free, families=(ALL_FAMILIES,)))
+    if wider is not None:
+        return f"Without the pin and with families: all the plan would be: {wider.summary}"
+    return "Without the pin it fails too"
+
+
+def _without(request: Request, pin: str) -> Request:
+    """The request without one pin (pins() names them by their Request field)."""
+    unpinned: dict[str, Request] = {
+        "backend": replace(request, backend=None),
+        "container_version": replace(request, container_version=None),
+        "instance_type": replace(request, instance_type=None),
+        "tensor_parallel_degree": replace(request, tensor_parallel_degree=None),
+        "quantization": replace(request, quantization=None),
+    }
+    return unpinned[pin]
 
 
 def build_plan(ranked: list[Candidate], verdicts: list[Verdict], ctx: Context, lengths: Lengths) -> Plan:

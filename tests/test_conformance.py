@@ -68,9 +68,11 @@ def methods_for(backend_name: str, version: str, model: str) -> list[str]:
 
 
 @pytest.fixture(autouse=True)
-def cheap_refusals(monkeypatch):
+def cheap_refusals():
     """A refused pin normally re-plans without pins for its hint; that costs time and is not under test here."""
-    monkeypatch.setattr(resolve_module, "_without_pins_hint", lambda request: "")
+    token = resolve_module._PROBING.set(True)  # what resolve_without_hints() does
+    yield
+    resolve_module._PROBING.reset(token)
 
 
 def plans_for(backend_name: str, version: str):

@@ -25,9 +25,11 @@ INSTANCE = {"neuronx": "ml.inf2.48xlarge"}  # the others plan on their default G
 
 
 @pytest.fixture(autouse=True)
-def cheap_refusals(monkeypatch):
+def cheap_refusals():
     """A refused pin normally re-plans without pins for its hint; not under test here."""
-    monkeypatch.setattr(resolve_module, "_without_pins_hint", lambda request: "")
+    token = resolve_module._PROBING.set(True)  # what resolve_without_hints() does
+    yield
+    resolve_module._PROBING.reset(token)
 
 
 def plan(backend: str, version: str, options: dict[str, str]):

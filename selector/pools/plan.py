@@ -18,7 +18,6 @@ instance choice) at one instance per copy. A pool that would cost more than that
 """
 from __future__ import annotations
 
-import importlib
 import math
 from dataclasses import dataclass, replace
 from typing import Any
@@ -245,15 +244,11 @@ def reserve(member: Member, instance: Instance, max_model_len: int) -> tuple[Pla
 
 
 def _resolve_quietly(request: Request) -> Plan:
-    """resolve() with pins, without the unpinned re-plan a refusal normally adds to its hint (the pool planner
-    tries many pins and reports its own reasons)."""
-    resolve_module: Any = importlib.import_module("selector.resolve")  # the package exports a function of that name
-    saved = resolve_module._without_pins_hint
-    resolve_module._without_pins_hint = lambda _request: ""
-    try:
-        return resolve(request)
-    finally:
-        resolve_module._without_pins_hint = saved
+    """resolve() with pins, without the re-plans a refusal normally adds to its hint (the pool planner tries many
+    pins and reports its own reasons)."""
+    from selector.resolve import resolve_without_hints
+
+    return resolve_without_hints(request)
 
 
 _STANDALONE: dict[str, Plan | SelectorError] = {}

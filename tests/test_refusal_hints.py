@@ -1,0 +1,64 @@
+"""A refusal's hints are checked retries: each names a change that really plans (an independent review found
+hints that sent users on useless retries and a pinned refusal that named no way out)."""
+from __future__ import annotations
+
+import pytest
+
+from selector.errors import SelectorError
+from selector.request import Request
+from selector.resolve import resolve
+
+
+def _refusal(**fields) -> str:
+    with pytest.raises(SelectorError) as info:
+        resolve(Request(**fields))
+    return info.value.paragraph()
+
+
+@pytest.mark.parametrize("fields,present,absent", [
+    # lengths are not the problem: an architecture no family's backend runs at these lengths
+    (dict(model="google/flan-t5-xl", families=("inf2",), max_input_tokens=100, max_output_tokens=10),
+     "families: all", "lower max_input_tokens"),
+    # concurrency is the problem, not lengths
+    (dict(model="meta-llama/Llama-2-7b-hf", min_concurrency=300, max_input_tokens=10, max_output_tokens=10),
+     "lower min_concurrency (at 1:", "lower max_input_tokens"),
+    # long requests are the problem: shorter ones plan
+    (dict(model="meta-llama/Llama-2-70b-hf", families=("g5",), min_concurrency=64, max_input_tokens=3000,
+          max_output_tokens=1000), "lower max_input_tokens / max_output_tokens (it plans at 256 tokens each)", None),
+    # a pre-quantized FP8 checkpoint: allowing quantization changes nothing
+    (dict(model="deepseek-ai/DeepSeek-V3"), "add p5en:", "allow quantization"),
+])
+def test_hints_name_only_retries_that_plan(fields, present, absent):
+    text = _refusal(**fields)
+    assert present in text, text
+    if absent:
+        assert absent not in text, text
+
+
+def test_of_several_pins_the_one_to_drop_is_named():
+    text = _refusal(model="deepseek-ai/DeepSeek-V3", instance_type="ml.p5en.48xlarge", tensor_parallel_degree=4)
+    assert "Dropping tensor_parallel_degree alone, the plan would be:" in text and "ml.p5en.48xlarge TP 8" in text
+
+
+def test_a_pin_refused_in_the_seed_families_points_at_the_family_that_plans():
+    text = _refusal(model="deepseek-ai/DeepSeek-V3", backend="tensorrtllm")
+    assert "Without the pin and with families: all the plan would be:" in text and "ml.p5en.48xlarge" in text
+
+
+def test_probes_compute_no_hints_of_their_own(monkeypatch):
+    """A refusal costs a handful of extra plans (one per hint), not a tree of them."""
+    import importlib
+
+    module = importlib.import_module("selector.resolve")  # the package exports a function of the module's name
+    calls = []
+    real = module.resolve
+
+    def counting(request, catalog=None):
+        calls.append(request)
+        return real(request, catalog)
+
+    monkeypatch.setattr(module, "resolve", counting)
+    with pytest.raises(SelectorError):
+        counting(Request(model="meta-llama/Llama-2-7b-hf", min_concurrency=300, max_input_tokens=10,
+                         max_output_tokens=10, families=("g5",)))
+    assert 1 < len(calls) <= 5
