@@ -26,9 +26,18 @@ def fail(error: SelectorError) -> None:
 
 
 def _families(value: str | None) -> tuple[str, ...]:
-    if not value:
+    if value is None:
         return ()
-    return tuple(part.strip() for part in value.split(",") if part.strip())
+    families = tuple(part.strip() for part in value.split(","))
+    if not all(families):
+        from selector.catalog import load_catalog
+        from selector.errors import SelectorError
+
+        defaults = ", ".join(load_catalog().default_families)
+        raise SelectorError("--families", value, "names an empty family",
+                            f"Give families separated by commas (e.g. g5,g6e) or all; leave --families out for the "
+                            f"defaults ({defaults})")
+    return families
 
 
 def _catalog_names(what: str) -> list[str]:

@@ -280,7 +280,7 @@ class Deployment(Strict):
                     "Inf2, then price; `cost`: the cheapest feasible plan, Inf2, quantization and deprecated backends "
                     "included (never dearer than balanced). Default: `balanced`.")
     families: list[Annotated[str, Field(max_length=32)]] | None = Field(
-        None, max_length=64, examples=[["g5", "p4d"], "all", ["g5", "g6e"]],
+        None, min_length=1, max_length=64, examples=[["g5", "p4d"], "all", ["g5", "g6e"]],
         description="Instance families to consider (`python -m selector catalog instances`), or `all`. Newer families "
                     "(g6, g6e, p5, p5en) are an opt-in; a plan without them names a cheaper instance outside its families. "
                     "Default: the seed families g5, inf2, p4d, p4de.",

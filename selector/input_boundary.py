@@ -205,7 +205,7 @@ class BoundedLoader(yaml.SafeLoader):
 
     def _check_keys(self, node: MappingNode) -> None:
         seen: dict[str, Any] = {}
-        for key, _ in node.value:
+        for key, item in node.value:
             if isinstance(key, ScalarNode) and key.tag == _MERGE_TAG:
                 continue
             if not isinstance(key, ScalarNode):
@@ -223,7 +223,7 @@ class BoundedLoader(yaml.SafeLoader):
                 first = seen[key.value]
                 self.key_problems.append((
                     f"key {excerpt(key.value)} appears twice in one mapping (lines {first.line + 1} and "
-                    f"{key.start_mark.line + 1}); YAML keeps only the last one", key.value,
+                    f"{key.start_mark.line + 1}); YAML keeps only the last one", _scalar_value(item),
                     "Remove or merge one of them", key.start_mark))
             else:
                 seen[key.value] = key.start_mark
@@ -292,6 +292,13 @@ class Marks:
                             return inherited[:stop], self.at[inherited[:stop]]
                 return prefix, self.at[prefix]
         return (), None
+
+
+def _scalar_value(node: Node) -> str:
+    """The repeated key's value as written, for the message (a nested value as {...} / [...])."""
+    if isinstance(node, ScalarNode):
+        return str(node.value)
+    return "[...]" if isinstance(node, yaml.SequenceNode) else "{...}"
 
 
 def _scalar_key(node: ScalarNode) -> Any:

@@ -27,6 +27,22 @@ PLAN_KEYS = frozenset({
     "option.batch_scheduler_policy", "option.max_seq_len", "option.quant_algo",
 })
 DEFAULT_QUANTIZE_KEY = "option.quantize"
+# What a user changes instead of overriding a key the plan sets (the request field that drives it).
+DRIVERS = {
+    "option.dtype": "the checkpoint's dtype decides it (float16 checkpoints serve in fp16, others in bf16); set "
+                    "quantization for a smaller format",
+    "option.quantize": "set quantization", "option.quant_algo": "set quantization",
+    "option.tensor_parallel_degree": "set tensor_parallel_degree",
+    "option.model_id": "set model", "option.revision": "set revision",
+    "engine": "set backend", "option.rolling_batch": "set backend", "option.entryPoint": "set backend",
+    "option.mpi_mode": "set backend",
+    "option.max_rolling_batch_size": "set min_concurrency (the batch follows the memory left for the KV cache)",
+    "option.max_num_tokens": "set max_input_tokens / min_concurrency",
+    "option.gpu_memory_utilization": "the memory model fixes it (selector/data/runtime.json)",
+    "option.model_loading_timeout": "the planner sizes it from the checkpoint (selector/data/runtime.json)",
+    "option.batch_scheduler_policy": "the TensorRT-LLM template fixes it (templates/tensorrtllm.properties.j2)",
+}
+LENGTH_DRIVER = "set max_input_tokens / max_output_tokens"
 
 
 @lru_cache(maxsize=1)
@@ -72,11 +88,11 @@ def render_options(backend: str, values: dict[str, Any], extra: dict[str, str]) 
         if planned_values.get(key.lower()) == str(value).lower():
             continue  # the plan sets the same value (e.g. option.trust_remote_code=true for a model that needs it)
         if key.lower() in planned:
+            driver = next((d for k, d in DRIVERS.items() if k.lower() == key.lower()), LENGTH_DRIVER)
             raise SelectorError(
                 f"options.{key}", value,
                 "the plan already sets this key from the request (keys compare without case)",
-                "Change the request field that drives it (max_input_tokens, max_output_tokens, min_concurrency, "
-                "quantization, tensor_parallel_degree) instead",
+                f"Instead: {driver}",
             )
         if key.lower() in seen:
             raise SelectorError(f"options.{key}", value, f"differs from options.{seen[key.lower()]} only in case; "

@@ -27,6 +27,9 @@ def validate_request(request: Request, catalog: Catalog) -> None:
         raise _unknown("quantization", request.quantization, list(QUANTIZATION_CHOICES), "quantization method")
     if request.region not in catalog.images.registries:
         raise _unknown("region", request.region, list(catalog.regions), "region (no LMI image registry there)")
+    if ALL_FAMILIES in request.families and len(request.families) > 1:
+        raise SelectorError("families", list(request.families), f"`{ALL_FAMILIES}` already includes every family",
+                            f"Give {ALL_FAMILIES} alone, or a list of families without it")
     for family in request.families:
         if family not in catalog.families and family != ALL_FAMILIES:
             left_out = left_out_reason(family=family)

@@ -137,3 +137,11 @@ def test_trust_remote_code_only_when_the_model_needs_it(backend):
     needed = render_options(backend, dict(BASE, container_version=version, trust_remote_code=True), {})
     assert "option.trust_remote_code" not in plain
     assert needed["option.trust_remote_code"] == "true"
+
+
+def test_every_plan_key_names_what_to_set_instead():
+    from selector.render import DRIVERS, PLAN_KEYS
+
+    lengths = {"option.max_model_len", "option.max_input_len", "option.max_output_len", "option.max_tokens",
+               "option.n_positions", "option.max_seq_len"}
+    assert PLAN_KEYS <= set(DRIVERS) | lengths

@@ -47,3 +47,11 @@ def test_validate_refuses_names_that_collide_in_the_app(tmp_path, text, line, fr
     out = " ".join(result.output.split())
     assert fragment in out and f"{path}:{line}:" in out
     assert "Traceback" not in result.output
+
+
+def test_a_pool_accepts_families_all_like_a_deployment(tmp_path):
+    text = (ROOT / "deployments" / "pool-example.yaml").read_text().replace("families: [g5]", "families: all")
+    path = tmp_path / "pool.yaml"
+    path.write_text(text)
+    result = CliRunner().invoke(main, ["validate", str(path)], prog_name="python -m selector")
+    assert result.exit_code == 0, result.output

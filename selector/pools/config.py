@@ -7,7 +7,7 @@ Every field has a description: `python -m selector schema` publishes them.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -127,6 +127,12 @@ class EndpointPool(_Strict):
         "LEAST_OUTSTANDING_REQUESTS", examples=["RANDOM"],
         description="RoutingConfig.RoutingStrategy: how the endpoint picks a copy for each request. "
                     "Default: LEAST_OUTSTANDING_REQUESTS.")
+
+    @field_validator("families", mode="before")
+    @classmethod
+    def _all_families(cls, value: Any) -> Any:
+        """`families: all` (as on a deployment) means every GPU family: the default."""
+        return None if value == "all" or value == ["all"] else value
 
     @model_validator(mode="after")
     def _consistent(self) -> EndpointPool:
