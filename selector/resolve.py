@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextvars
 from dataclasses import replace
 
-from selector.catalog import ALL_FAMILIES, Backend, Catalog, ImageVersion, load_catalog, supports_architecture
+from selector.catalog import ALL_FAMILIES, GIB, Backend, Catalog, ImageVersion, load_catalog, supports_architecture
 from selector.errors import SelectorError
 from selector.lengths import Lengths, decide_lengths
 from selector.model_shape import ModelShape, load_model
@@ -102,8 +102,22 @@ def furthest(verdicts: list[Verdict], catalog: Catalog, request: Request) -> tup
     rejected = [(c, r) for c, r in verdicts if r is not None]
     return min(
         rejected,
-        key=lambda cr: (-RULE_ORDER[cr[1].rule], sort_key(cr[0], catalog, request.traffic, request.prefer)),
+        key=lambda cr: (-RULE_ORDER[cr[1].rule], -_room(cr[0], cr[1].rule, catalog),
+                        sort_key(cr[0], catalog, request.traffic, request.prefer)),
     )
+
+
+def _room(candidate: Candidate, rule: str, catalog: Catalog) -> float:
+    """For a memory refusal, the candidate closest to fitting is the telling one (the largest instance, not the
+    cheapest): 'ml.g5.48xlarge leaves 19.3 GiB' says more about a 405B model than 'ml.g5.xlarge has 16 GiB'."""
+    instance = candidate.instance
+    if rule == "host_memory_fits":
+        return instance.host_memory_gib
+    if rule in ("device_memory_fits", "calibration_memory_fits"):
+        from selector.memory import usable_bytes
+
+        return usable_bytes(instance, catalog) * instance.devices / GIB + candidate.tp / 100
+    return 0.0
 
 
 # Hints re-run the planner on a relaxed request; inside such a probe no further hints are computed, so a refusal
