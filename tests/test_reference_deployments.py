@@ -10,7 +10,9 @@ source). For every row:
     used it) is never dearer per hour than AWS's instance, and is feasible by the memory model.
 
 Rows are skipped, with the reason printed, when the selector cannot express them at all: a backend it does not
-plan (HF Accelerate), an instance type outside its catalog (g4dn, g6, g6e), or a model with no catalog entry.
+plan (HF Accelerate), an instance type outside its catalog (g4dn, p5e, and the g6e sizes without a public hosting
+price; instances.json left_out), or a model with no catalog entry. Rows on an opt-in family (g6, g6e, p5, p5en) are
+pinned like any other, and the selector's own plan may use that family.
 
 Every row asks for one full-length sequence (min_concurrency 1): that is what a published configuration
 guarantees (vLLM refuses to start when max_model_len does not fit its KV cache); batch sizes AWS set are
