@@ -20,7 +20,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from scripts.build_container_options import BRANCHES, REPO, Mirror, evidence
+from scripts.build_container_options import BRANCHES, REPO, Mirror, evidence, write_or_check
 from selector.catalog import load_catalog
 from selector.versions import version_key
 
@@ -160,16 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("git_dir", help="a djl-serving git directory (bare mirror or checkout)")
     parser.add_argument("--check", action="store_true", help="compare with the committed catalog")
     args = parser.parse_args(argv)
-    text = render(build(Mirror(args.git_dir)))
-    if args.check:
-        if not OUT.exists() or OUT.read_text() != text:
-            print(f"{OUT} differs from what the source gives; rerun without --check", file=sys.stderr)
-            return 1
-        print("container_libraries.json matches the source")
-        return 0
-    OUT.write_text(text)
-    print(f"wrote {OUT}")
-    return 0
+    return write_or_check(OUT, render(build(Mirror(args.git_dir))), args.check)
 
 
 if __name__ == "__main__":

@@ -764,15 +764,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("git_dir", help="a djl-serving git directory (bare mirror or checkout)")
     parser.add_argument("--check", action="store_true", help="compare with the committed catalog")
     args = parser.parse_args(argv)
-    text = render(build(Mirror(args.git_dir)))
-    if args.check:
-        if OUT.read_text() != text:
-            print(f"{OUT} differs from what the source gives; rerun without --check", file=sys.stderr)
+    return write_or_check(OUT, render(build(Mirror(args.git_dir))), args.check)
+
+
+def write_or_check(out: Path, text: str, check: bool) -> int:
+    """Write a generated catalog file, or (--check) compare it with the committed one: 1 when they differ."""
+    if check:
+        if not out.exists() or out.read_text() != text:
+            print(f"{out} differs from what the source gives; rerun without --check", file=sys.stderr)
             return 1
-        print("container_options.json matches the source")
+        print(f"{out.name} matches the source")
         return 0
-    OUT.write_text(text)
-    print(f"wrote {OUT}")
+    out.write_text(text)
+    print(f"wrote {out}")
     return 0
 
 
