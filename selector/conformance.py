@@ -207,6 +207,15 @@ def environment_to_properties(environment: dict[str, str], version: str) -> dict
         if name == engine:
             out["engine"] = value
             continue
-        key = name[len(ENV_OPTION_PREFIX):].lower()
-        out[OPTION_PREFIX + ("entryPoint" if key == "entrypoint" else key)] = value
+        out[_option_key(name[len(ENV_OPTION_PREFIX):])] = value
     return out
+
+
+def _option_key(suffix: str) -> str:
+    key = suffix.lower()
+    return OPTION_PREFIX + ("entryPoint" if key == "entrypoint" else key)
+
+
+def arrives_as(option_key: str) -> str:
+    """The name an option.* key has in the container after travelling as an OPTION_* environment variable."""
+    return _option_key(option_key[len(OPTION_PREFIX):])

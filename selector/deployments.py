@@ -517,11 +517,20 @@ class Deployment(Strict):
         if self.delivery_mode == "environment":
             from selector.delivery import environment_name
 
+            from selector.conformance import arrives_as
+
             for key in self.options:
                 if not re.fullmatch(ENVIRONMENT["key_pattern"], environment_name(key), re.ASCII):
                     raise ValueError(f"options key {excerpt(key)} becomes the environment variable "
                                      f"{excerpt(environment_name(key))} with delivery: environment, a name SageMaker "
                                      "refuses (letters, digits and underscores only)")
+                # The container lower-cases OPTION_* names (ModelInfo.java): a key that does not survive the round
+                # trip would be read (and type-checked) under another name than the one written here.
+                arrives = arrives_as(key) if key.startswith("option.") else key
+                if arrives != key:
+                    raise ValueError(f"options key {excerpt(key)} reaches the container as {excerpt(arrives)} with "
+                                     "delivery: environment (OPTION_* names are lower-cased): write it as "
+                                     f"{excerpt(arrives)}, or use delivery: tarball")
         if self.network_isolation and not self.model.startswith("s3://"):
             raise ValueError("network_isolation needs an s3:// model: an isolated container cannot reach the hub")
         if self.autoscaling and self.autoscaling.min > self.instance_count:
@@ -997,7 +1006,7 @@ def _check_into(raw: Any, source: str, marks: Marks | None, out: _Collector) -> 
             valid[i] = Deployment.model_validate({**defaults, **entry})
         except ValidationError as error:
             _from_validation(error, ("deployments", i), out)
-    _check_names(valid, out)
+    _check_names(valid, out, pipeline=top is not None and top.pipeline is not None)
     if top is not None:
         _check_pools(valid, top, out)
     if top is not None and top.pipeline is not None:
@@ -1015,7 +1024,7 @@ def _check_into(raw: Any, source: str, marks: Marks | None, out: _Collector) -> 
     return result, []
 
 
-def _check_names(parsed: dict[int, Deployment], out: _Collector) -> None:
+def _check_names(parsed: dict[int, Deployment], out: _Collector, pipeline: bool) -> None:
     count = sum(len(d.traffic_patterns) for d in parsed.values())
     if count > MAX_ENDPOINTS:
         out.add(("deployments",), f"{len(parsed)} deployments",
@@ -1035,7 +1044,7 @@ def _check_names(parsed: dict[int, Deployment], out: _Collector) -> None:
             if name in seen:
                 out.add(("deployments", i, "name"), deployment.name, f"endpoint name {name!r} is used twice",
                         "Names must be unique in the file (traffic lists add -even/-uneven)")
-            elif name in RESERVED_ENDPOINT_NAMES:
+            elif pipeline and name in RESERVED_ENDPOINT_NAMES:
                 out.add(("deployments", i, "name"), deployment.name,
                         f"endpoint name {name!r} would be named like the app's {STACK_PREFIX + name} stack",
                         "Choose another name")
@@ -1049,7 +1058,8 @@ SHARED_KEYS = ("region", "account", "delivery_mode", "vpc", "kms_key_arn", "netw
 
 def _check_pools(parsed: dict[int, Deployment], top: DeploymentsFile, out: _Collector) -> None:
     """Pool names, unknown pools, and settings the deployments of one pool must share."""
-    names = {d.endpoint_name(t): d.name for d in parsed.values() for t in d.traffic_patterns}
+    # endpoints of their own: a pool member (endpoint: set) has none, so it may share its pool's name
+    names = {d.endpoint_name(t): d.name for d in parsed.values() for t in d.traffic_patterns if d.endpoint is None}
     for declared in top.endpoints:
         problem = None if NAME_PATTERN.fullmatch(declared) else "use lowercase letters, digits and hyphens"
         if problem is None and len(STACK_PREFIX + declared) > MAX_STACK_NAME:
@@ -1057,7 +1067,7 @@ def _check_pools(parsed: dict[int, Deployment], top: DeploymentsFile, out: _Coll
         if problem is None and declared in names:
             problem = (f"is also the endpoint name of deployment {names[declared]!r} (traffic lists add "
                        "-even/-uneven); endpoint names must be unique in the file")
-        if problem is None and declared in RESERVED_ENDPOINT_NAMES:
+        if problem is None and top.pipeline is not None and declared in RESERVED_ENDPOINT_NAMES:
             problem = f"would be named like the app's {STACK_PREFIX + declared} stack; choose another name"
         if problem:
             out.add(("endpoints", declared), declared, f"endpoint name: {problem}")

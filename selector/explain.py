@@ -176,7 +176,8 @@ def _remote_code_warning(ctx: Context) -> list[str]:
     """trust_remote_code runs Python from the model repository inside the container: say so, and how to pin it."""
     shape, options = ctx.shape, {k.lower(): str(v).lower() for k, v in ctx.request.options.items()}
     if shape.trust_remote_code:
-        pin = "" if ctx.request.revision else " Pin `revision` to the commit you reviewed."
+        pin = "" if ctx.request.revision or ctx.request.model.startswith("s3://") else \
+            " Pin `revision` to the commit you reviewed."
         return [f"{shape.model_id} is served with option.trust_remote_code=true, as its publishers deploy it: the "
                 f"container runs Python code from the model repository.{pin}"]
     if shape.ships_code and options.get("option.trust_remote_code") != "true":

@@ -82,12 +82,26 @@ def requirements(shape: ModelShape) -> list[Requirement]:
     doc = _requirements()
     found = []
     for feature in doc["config_features"]:
-        if feature["key"] == "rope_scaling.rope_type" and shape.rope_type == feature["value"]:
+        if feature.get("architectures") and shape.architecture not in feature["architectures"]:
+            continue
+        if _has_feature(shape, feature["key"], feature["value"]):
             found.append(Requirement(feature["what"], feature["library"], feature["min_version"], feature["source"]))
     by_type = doc["model_types"].get(shape.model_type)
     if by_type:
         found.append(Requirement(by_type["what"], by_type["library"], by_type["min_version"], by_type["source"]))
     return found
+
+
+HEAD_DIM_DIFFERS = "differs from hidden_size / num_attention_heads"
+
+
+def _has_feature(shape: ModelShape, key: str, value: str) -> bool:
+    """The config features model_requirements.json can name (a new kind needs a line here)."""
+    if key == "rope_scaling.rope_type":
+        return shape.rope_type == value
+    if key == "head_dim" and value == HEAD_DIM_DIFFERS:
+        return shape.mla is None and shape.head_dim * shape.num_heads != shape.hidden_size
+    raise ValueError(f"model_requirements.json: unknown config feature {key} = {value}")
 
 
 def satisfies(backend: str, version: str, requirement: Requirement) -> bool | None:

@@ -25,6 +25,14 @@ PLAN_KEYS = frozenset({
     "option.gpu_memory_utilization", "option.model_loading_timeout", "option.quantize", "option.max_input_len",
     "option.max_output_len", "option.max_num_tokens", "option.max_tokens", "option.n_positions",
     "option.batch_scheduler_policy", "option.max_seq_len", "option.quant_algo",
+    # vLLM's own names for what the plan sets: LMI's vLLM properties hand unknown option.* keys to vLLM's engine
+    # arguments after its own (generate_vllm_engine_arg_dict: `model` would replace the model id), and refuse
+    # tensor_parallel_size / pipeline_parallel_size / max_num_seqs next to the DJL keys the plan always writes
+    # (handle_lmi_vllm_config_conflicts), and any pipeline_parallel_degree but 1 (validate_pipeline_parallel):
+    # deepjavalibrary/djl-serving master engines/python/setup/djl_python/properties_manager/vllm_rb_properties.py
+    # @ d21927c4. The memory model shards by tensor parallelism only, so pipeline parallelism is the plan's too.
+    "option.model", "option.tensor_parallel_size", "option.pipeline_parallel_size", "option.max_num_seqs",
+    "option.pipeline_parallel_degree",
 })
 DEFAULT_QUANTIZE_KEY = "option.quantize"
 # What a user changes instead of overriding a key the plan sets (the request field that drives it).
@@ -41,6 +49,12 @@ DRIVERS = {
     "option.gpu_memory_utilization": "the memory model fixes it (selector/data/runtime.json)",
     "option.model_loading_timeout": "the planner sizes it from the checkpoint (selector/data/runtime.json)",
     "option.batch_scheduler_policy": "the TensorRT-LLM template fixes it (templates/tensorrtllm.properties.j2)",
+    "option.model": "set model", "option.tensor_parallel_size": "set tensor_parallel_degree",
+    "option.pipeline_parallel_size": "leave it out: the plan shards by tensor parallelism only",
+    "option.pipeline_parallel_degree": "leave it out: the plan shards by tensor parallelism only",
+    "option.max_num_seqs": "set min_concurrency (the batch follows the memory left for the KV cache)",
+    "option.trust_remote_code": "the catalog sets it for models whose publishers deploy them with it "
+                                "(selector/data/models.json); serve another checkpoint to leave it out",
 }
 LENGTH_DRIVER = "set max_input_tokens / max_output_tokens"
 
@@ -82,17 +96,24 @@ def render_options(backend: str, values: dict[str, Any], extra: dict[str, str]) 
     # Keys compare without case: OPTION_* environment variables name them upper-case and reach the container
     # lower-cased, so option.TENSOR_PARALLEL_DEGREE would override the plan's TP in one delivery mode and not the other.
     planned = {key.lower() for key in (*options, *PLAN_KEYS)}
+    read_as = _field_names(backend, version)
     seen: dict[str, str] = {}
     planned_values = {key.lower(): value.lower() for key, value in options.items()}
     for key, value in sorted(extra.items()):
         if planned_values.get(key.lower()) == str(value).lower():
             continue  # the plan sets the same value (e.g. option.trust_remote_code=true for a model that needs it)
+        field = read_as.get(key.lower())
+        if field and field != key.lower() and field in planned:
+            raise SelectorError(
+                f"options.{key}", value,
+                f"the container reads it as {field} (an alias of the same setting), which the plan sets from the request",
+                f"Instead: {_driver(field)}",
+            )
         if key.lower() in planned:
-            driver = next((d for k, d in DRIVERS.items() if k.lower() == key.lower()), LENGTH_DRIVER)
             raise SelectorError(
                 f"options.{key}", value,
                 "the plan already sets this key from the request (keys compare without case)",
-                f"Instead: {driver}",
+                f"Instead: {_driver(key)}",
             )
         if key.lower() in seen:
             raise SelectorError(f"options.{key}", value, f"differs from options.{seen[key.lower()]} only in case; "
@@ -100,6 +121,27 @@ def render_options(backend: str, values: dict[str, Any], extra: dict[str, str]) 
         seen[key.lower()] = key
         options[key] = str(value)
     return dict(sorted(options.items()))
+
+
+def _driver(key: str) -> str:
+    return next((d for k, d in DRIVERS.items() if k.lower() == key.lower()), LENGTH_DRIVER)
+
+
+def _field_names(backend: str, version: str) -> dict[str, str]:
+    """option key -> option.<field> of the pydantic field that reads it, for keys that are aliases
+    (Field(alias=...), e.g. vLLM's option.quantization for option.quantize); from container_options.json."""
+    from selector.conformance import facts
+
+    found = facts(backend, version)
+    if found is None:
+        return {}
+    out = {}
+    for key, fact in found.keys.items():
+        for typed in fact.types:
+            field = typed.declared.split(":", 1)[0].strip()
+            if field.isidentifier() and key.startswith("option."):
+                out[key.lower()] = f"option.{field}".lower()
+    return out
 
 
 def render_file(options: dict[str, str], header_values: dict[str, Any]) -> str:

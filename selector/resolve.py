@@ -153,7 +153,7 @@ def _relaxations(request: Request, ctx: Context) -> list[str]:
         elsewhere = _probe(replace(request, families=(ALL_FAMILIES,)))
         if elsewhere is not None:
             family = ctx.catalog.instances[elsewhere.instance_type].family
-            hints.append(f"allow more instance families (families: all, or add {family}: {elsewhere.summary})")
+            hints.append(f"allow more instance families (families: all, or add {family}: {_said(elsewhere)})")
     shorter = replace(request, max_input_tokens=_shorter(request.max_input_tokens),
                       max_output_tokens=_shorter(request.max_output_tokens))
     if shorter != request and _probe(shorter):
@@ -161,8 +161,14 @@ def _relaxations(request: Request, ctx: Context) -> list[str]:
     if (request.min_concurrency or 1) > 1:
         fewer = _probe(replace(request, min_concurrency=1))
         if fewer is not None:
-            hints.append(f"lower min_concurrency (at 1: {fewer.summary})")
+            hints.append(f"lower min_concurrency (at 1: {_said(fewer)})")
     return hints
+
+
+def _said(plan: Plan) -> str:
+    """A hint's plan in one line, its price marked when the catalog's figure is a third-party copy."""
+    confirmed = load_catalog().instances[plan.instance_type].price_confirmed
+    return plan.summary + ("" if confirmed else " (price unconfirmed)")
 
 
 def _shorter(tokens: int | None) -> int | None:
@@ -193,15 +199,15 @@ def _without_pins_hint(request: Request, pins: dict[str, object]) -> str:
         for name in pins:
             alone = _probe(_without(request, name))
             if alone is not None:
-                return f"Dropping {name} alone, the plan would be: {alone.summary}"
+                return f"Dropping {name} alone, the plan would be: {_said(alone)}"
     free = replace(request, backend=None, container_version=None, instance_type=None, tensor_parallel_degree=None,
                    quantization=None if request.quantization not in (None, "auto") else request.quantization)
     plan = _probe(free)
     if plan is not None:
-        return f"Without the pin the plan would be: {plan.summary}"
+        return f"Without the pin the plan would be: {_said(plan)}"
     wider = _probe(replace(free, families=(ALL_FAMILIES,)))
     if wider is not None:
-        return f"Without the pin and with families: all the plan would be: {wider.summary}"
+        return f"Without the pin and with families: all the plan would be: {_said(wider)}"
     return "Without the pin it fails too"
 
 

@@ -62,3 +62,13 @@ def test_probes_compute_no_hints_of_their_own(monkeypatch):
         counting(Request(model="meta-llama/Llama-2-7b-hf", min_concurrency=300, max_input_tokens=10,
                          max_output_tokens=10, families=("g5",)))
     assert 1 < len(calls) <= 5
+
+
+def test_a_hints_unconfirmed_price_is_marked():
+    text = _refusal(model="deepseek-ai/DeepSeek-V3")
+    assert "ml.p5en.48xlarge TP 8, $72.80/h (price unconfirmed)" in " ".join(text.split())
+
+
+def test_an_architecture_refusal_names_the_versions_of_the_same_backend_that_run_it():
+    text = _refusal(model="Qwen/Qwen3-8B", backend="vllm", container_version="0.32.0")
+    assert "vLLM 0.32.0 does not run Qwen3ForCausalLM; vLLM runs it in 0.33.0" in text

@@ -145,3 +145,20 @@ def test_every_plan_key_names_what_to_set_instead():
     lengths = {"option.max_model_len", "option.max_input_len", "option.max_output_len", "option.max_tokens",
                "option.n_positions", "option.max_seq_len"}
     assert PLAN_KEYS <= set(DRIVERS) | lengths
+
+
+@pytest.mark.parametrize("key,fragment", [
+    ("option.quantization", "reads it as option.quantize (an alias of the same setting)"),  # vLLM Field(alias=...)
+    ("option.tensor_parallel_size", "Instead: set tensor_parallel_degree"),
+    ("option.max_num_seqs", "Instead: set min_concurrency"),
+    ("option.model", "Instead: set model"),
+    ("option.pipeline_parallel_degree", "tensor parallelism only"),
+])
+def test_vllm_names_and_aliases_of_planned_settings_are_refused(key, fragment):
+    from selector.errors import SelectorError
+    from selector.request import Request
+    from selector.resolve import resolve
+
+    with pytest.raises(SelectorError) as info:
+        resolve(Request(model="meta-llama/Meta-Llama-3-8B", options={key: "2"}))
+    assert fragment in info.value.paragraph()

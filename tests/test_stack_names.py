@@ -55,3 +55,32 @@ def test_a_pool_accepts_families_all_like_a_deployment(tmp_path):
     path.write_text(text)
     result = CliRunner().invoke(main, ["validate", str(path)], prog_name="python -m selector")
     assert result.exit_code == 0, result.output
+
+
+def test_pipeline_is_a_free_name_without_a_pipeline_and_pool_members_may_share_the_pool_name(tmp_path):
+    text = """
+endpoints:
+  chat:
+    families: [g5]
+deployments:
+  - name: pipeline
+    model: mistralai/Mistral-7B-v0.1
+    max_input_tokens: 2048
+    max_output_tokens: 512
+  - name: chat
+    model: mistralai/Mistral-7B-v0.1
+    endpoint: chat
+"""
+    path = tmp_path / "d.yaml"
+    path.write_text(text)
+    result = CliRunner().invoke(main, ["validate", str(path)], prog_name="python -m selector")
+    assert result.exit_code == 0, result.output
+
+
+def test_environment_delivery_refuses_keys_the_container_would_read_under_another_name(tmp_path):
+    path = tmp_path / "env.yaml"
+    path.write_text("deployments:\n  - name: a\n    model: meta-llama/Meta-Llama-3-8B\n    delivery: environment\n"
+                    "    options:\n      option.Enable_Lora: 'maybe'\n")
+    result = CliRunner().invoke(main, ["validate", str(path)], prog_name="python -m selector")
+    assert result.exit_code == 2
+    assert "reaches the container as 'option.enable_lora'" in " ".join(result.output.split())

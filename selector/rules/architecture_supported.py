@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from selector.catalog import Catalog, supports_architecture
 from selector.rules.base import Candidate, Context, Rejection
+from selector.versions import version_key
 
 NAME = "architecture_supported"
 _RUNNERS: dict[tuple[int, str], tuple[Catalog, list[str]]] = {}  # holds the catalog, so its id stays unique
@@ -30,6 +31,12 @@ def check(candidate: Candidate, ctx: Context) -> Rejection | None:
     backend, version = candidate.backend, candidate.image.version
     if supports_architecture(ctx.catalog, backend, arch, version):
         return None
-    others = backends_running(ctx.catalog, arch)
-    works = f"backends that run it: {', '.join(others)}" if others else "no LMI backend runs it"
+    own = [image.version for c in backend.containers for image in ctx.catalog.images.in_range(c)
+           if supports_architecture(ctx.catalog, backend, arch, image.version)]
+    others = [name for name in backends_running(ctx.catalog, arch) if name != backend.name]
+    if own:
+        works = f"{backend.display_name} runs it in {', '.join(sorted(set(own), key=version_key))}"
+        works += f"; other backends that run it: {', '.join(others)}" if others else ""
+    else:
+        works = f"backends that run it: {', '.join(others)}" if others else "no LMI backend runs it"
     return Rejection(NAME, f"{backend.display_name} {version} does not run {arch}; {works}")

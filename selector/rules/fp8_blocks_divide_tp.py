@@ -6,7 +6,9 @@ gate/up) along its output rows and a row-parallel one (o, down) along its input 
 a shard does not hold whole tiles: "The output_size of gate's and up's weight = 192 is not divisible by weight
 quantization block_n = 128" (vllm-project/vllm issue #17569, Qwen3-235B-A22B-FP8 at TP 8; the check is in
 vllm/model_executor/layers/quantization/fp8.py, Fp8LinearMethod and Fp8MoEMethod create_weights). The shards
-checked here are the MLP widths (dense, routed expert, shared expert) and the attention heads' widths.
+checked here are the MLP widths (dense, routed expert, shared expert) and the attention heads' widths; with
+options: {option.enable_expert_parallel: true} vLLM places whole routed experts on each rank instead of cutting them
+(the usual way Qwen3-235B-A22B-FP8 runs at TP 8), so their width is not cut.
 """
 from __future__ import annotations
 
@@ -52,12 +54,22 @@ def _whole_tiles(shape: ModelShape, tp: int, tile: int) -> dict[str, int | None]
     return {name: w for name, w in shard_widths(shape, tp).items() if w is None or w % tile}
 
 
+EXPERT_PARALLEL_OPTION = "option.enable_expert_parallel"  # vLLM: experts spread whole over the ranks, not cut by TP
+
+
+def _expert_parallel(ctx: Context) -> bool:
+    options = {k.lower(): str(v).strip().lower() for k, v in ctx.request.options.items()}
+    return options.get(EXPERT_PARALLEL_OPTION) in ("true", "1", "yes", "on")
+
+
 def check(candidate: Candidate, ctx: Context) -> Rejection | None:
     block = ctx.shape.fp8_block
     if block is None or candidate.tp == 1 or candidate.backend.accelerator_kind != "nvidia":
         return None
     tile = max(block)
     bad = _whole_tiles(ctx.shape, candidate.tp, tile)
+    if _expert_parallel(ctx):  # each rank holds whole experts: only the routed experts' cut goes away
+        bad.pop("routed expert width", None)
     if not bad:
         return None
     name, width = sorted(bad.items())[0]

@@ -36,3 +36,11 @@ def test_widths_follow_the_config():
     widths = shard_widths(shape, 8)
     assert widths["routed expert width"] == 2048 // 8 and widths["dense MLP width"] == 18432 // 8
     assert widths["query heads' width"] == 128 * (128 + 64) // 8
+
+
+def test_expert_parallelism_keeps_routed_experts_whole():
+    ctx = context("Qwen/Qwen3-235B-A22B-FP8")
+    from dataclasses import replace
+
+    ep = replace(ctx, request=replace(ctx.request, options={"option.enable_expert_parallel": "true"}))
+    assert fp8_blocks_divide_tp.check(candidate("vllm", "ml.p5en.48xlarge", tp=8, quantization="fp8"), ep) is None

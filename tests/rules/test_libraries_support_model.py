@@ -34,6 +34,17 @@ ROPE = "Llama 3.1 RoPE scaling (rope_scaling.rope_type llama3) needs transformer
                  f"TensorRT-LLM 0.29.0 ships transformers 4.42.4; {ROPE}; first TensorRT-LLM container with it: 0.30.0",
                  id="trt-0.29"),
     pytest.param("tensorrtllm", "ml.g5.2xlarge", LLAMA31, "0.30.0", None, id="pass-trt-0.30"),
+    # Mistral-Nemo: head_dim 128 is not 5120 / 32; vLLM's Llama/Mistral code reads it from 0.5.3 (PR #6548)
+    pytest.param("vllm", "ml.g5.12xlarge", "mistralai/Mistral-Nemo-Base-2407", "0.28.0",
+                 "vLLM 0.28.0 ships vllm 0.4.2; an explicit head_dim that differs from hidden_size / num_attention_heads "
+                 "(Mistral-Nemo) needs vllm >= 0.5.3; first vLLM container with it: 0.29.0", id="nemo-vllm-0.28"),
+    pytest.param("vllm", "ml.g5.12xlarge", "mistralai/Mistral-Nemo-Base-2407", "0.29.0", None, id="pass-nemo-vllm-0.29"),
+    # Gemma's own model code always read head_dim: the feature is scoped to the Llama/Mistral classes
+    pytest.param("vllm", "ml.g5.12xlarge", "google/gemma-7b", "0.28.0", None, id="pass-gemma-head-dim-own-code"),
+    # DBRX entered transformers in 4.40.0
+    pytest.param("lmi-dist", "ml.p4d.24xlarge", "databricks/dbrx-instruct", "0.27.0",
+                 "lmi-dist 0.27.0 ships transformers 4.39.0; DBRX (model_type dbrx) needs transformers >= 4.40.0; "
+                 "first lmi-dist container with it: 0.28.0", id="dbrx-lmi-dist-0.27"),
     pytest.param("tensorrtllm", "ml.g5.2xlarge", LLAMA31, "0.33.0", None, id="pass-trt-0.33-unpinned-transformers"),
     pytest.param("neuronx", "ml.inf2.8xlarge", LLAMA31, "0.28.0",
                  f"Transformers NeuronX 0.28.0 ships transformers 4.36.2; {ROPE}; first Transformers NeuronX container "
