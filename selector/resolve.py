@@ -129,7 +129,7 @@ SHORT_TOKENS = 256  # the lengths a "lower the lengths" hint is checked with
 def no_plan_error(request: Request, ctx: Context, verdicts: list[Verdict]) -> SelectorError:
     if not verdicts:
         return SelectorError("families", list(request.families), "no instance of these families is in the catalog")
-    _, rejection = furthest(verdicts, ctx.catalog, request)
+    nearest, rejection = furthest(verdicts, ctx.catalog, request)
     if rejection.rule == "meets_slo":
         return slo_refusal(verdicts, ctx)
     pins = request.pins()
@@ -138,10 +138,21 @@ def no_plan_error(request: Request, ctx: Context, verdicts: list[Verdict]) -> Se
         field = " + ".join(pins)
         value = list(pins.values()) if len(pins) > 1 else next(iter(pins.values()))
         hint = "" if probing else _without_pins_hint(request, pins)
-        return SelectorError(field, value, f"no plan honours this pin: {rejection.reason}", hint)
+        return _with_option_problems(
+            SelectorError(field, value, f"no plan honours this pin: {rejection.reason}", hint), request, nearest)
     hints = [] if probing else _relaxations(request, ctx)
     hint = ("Try to " + ", or ".join(hints)) if hints else "No catalog instance can hold it"
-    return SelectorError("model", request.model, f"no candidate can serve it: {rejection.reason}", hint)
+    return _with_option_problems(
+        SelectorError("model", request.model, f"no candidate can serve it: {rejection.reason}", hint), request, nearest)
+
+
+def _with_option_problems(error: SelectorError, request: Request, nearest: Candidate) -> SelectorError:
+    """A refusal also names option values the nearest candidate's container would refuse, so `validate` reports both
+    problems at once instead of the second only after the first is fixed."""
+    if not request.options or _PROBING.get():
+        return error
+    refused, _ = check_user_options(nearest.backend.name, nearest.image.version, request.options)
+    return SelectorError.of([*error.problems, *refused]) if refused else error
 
 
 def _relaxations(request: Request, ctx: Context) -> list[str]:

@@ -72,3 +72,18 @@ def test_a_hints_unconfirmed_price_is_marked():
 def test_an_architecture_refusal_names_the_versions_of_the_same_backend_that_run_it():
     text = _refusal(model="Qwen/Qwen3-8B", backend="vllm", container_version="0.32.0")
     assert "vLLM 0.32.0 does not run Qwen3ForCausalLM; vLLM runs it in 0.33.0" in text
+
+
+def test_a_refusal_also_names_option_values_the_nearest_container_refuses(tmp_path):
+    """validate promises every problem: a refused pin does not hide a bad option value behind it."""
+    from click.testing import CliRunner
+
+    from selector.cli import main
+
+    path = tmp_path / "d.yaml"
+    path.write_text("deployments:\n  - name: h1\n    model: meta-llama/Llama-3.1-8B\n    container_version: '0.28.0'\n"
+                    "    options:\n      option.enable_lora: 'maybe'\n")
+    result = CliRunner().invoke(main, ["validate", str(path)], prog_name="python -m selector")
+    assert result.exit_code == 2
+    assert f"{path}:4:5: deployments[h1].container_version" in result.output
+    assert f"{path}:6:7: deployments[h1].options.option.enable_lora = 'maybe'" in result.output
