@@ -432,6 +432,11 @@ class Deployment(Strict):
                 problem = aws_names.properties_problem(item)
                 if problem:
                     raise ValueError(f"the value of {key} {problem}")
+                if item != item.strip():
+                    # Java keeps a value's trailing spaces (and the environment both ends), and the pydantic the
+                    # images pin (2.6.1 in the NeuronX and TensorRT-LLM images) refuses '4 ' for an int
+                    raise ValueError(f"the value of {key} ({excerpt(item)}) starts or ends with spaces, which reach "
+                                     "the container as part of the value; write it without them")
             if isinstance(item, float) and not math.isfinite(item):
                 raise ValueError(f"the value of {key} is not a finite number")
         return value
@@ -514,7 +519,7 @@ class Deployment(Strict):
             raise ValueError(
                 "an s3:// model is mounted at /opt/ml/model (uncompressed S3 prefix), where no serving.properties "
                 "tarball can be added: use delivery: environment (the default for s3:// models)")
-        if self.delivery_mode == "environment":
+        if self.delivery_mode == "environment" or self.endpoint is not None:  # pool members: OPTION_* variables
             from selector.delivery import environment_name
 
             from selector.conformance import arrives_as
@@ -528,9 +533,11 @@ class Deployment(Strict):
                 # trip would be read (and type-checked) under another name than the one written here.
                 arrives = arrives_as(key) if key.startswith("option.") else key
                 if arrives != key:
-                    raise ValueError(f"options key {excerpt(key)} reaches the container as {excerpt(arrives)} with "
-                                     "delivery: environment (OPTION_* names are lower-cased): write it as "
-                                     f"{excerpt(arrives)}, or use delivery: tarball")
+                    how = "as an OPTION_* variable of its inference component" if self.endpoint is not None \
+                        else "with delivery: environment"
+                    other = "" if self.endpoint is not None else ", or use delivery: tarball"
+                    raise ValueError(f"options key {excerpt(key)} reaches the container as {excerpt(arrives)} {how} "
+                                     f"(OPTION_* names are lower-cased): write it as {excerpt(arrives)}{other}")
         if self.network_isolation and not self.model.startswith("s3://"):
             raise ValueError("network_isolation needs an s3:// model: an isolated container cannot reach the hub")
         if self.autoscaling and self.autoscaling.min > self.instance_count:

@@ -32,7 +32,7 @@ PLAN_KEYS = frozenset({
     # deepjavalibrary/djl-serving master engines/python/setup/djl_python/properties_manager/vllm_rb_properties.py
     # @ d21927c4. The memory model shards by tensor parallelism only, so pipeline parallelism is the plan's too.
     "option.model", "option.tensor_parallel_size", "option.pipeline_parallel_size", "option.max_num_seqs",
-    "option.pipeline_parallel_degree",
+    "option.pipeline_parallel_degree", "option.data_parallel_size", "option.data_parallel_size_local",
 })
 DEFAULT_QUANTIZE_KEY = "option.quantize"
 # What a user changes instead of overriding a key the plan sets (the request field that drives it).
@@ -52,6 +52,9 @@ DRIVERS = {
     "option.model": "set model", "option.tensor_parallel_size": "set tensor_parallel_degree",
     "option.pipeline_parallel_size": "leave it out: the plan shards by tensor parallelism only",
     "option.pipeline_parallel_degree": "leave it out: the plan shards by tensor parallelism only",
+    "option.data_parallel_size": "leave it out: model copies follow the devices left over by TP (the plan sizes them)",
+    "option.data_parallel_size_local": "leave it out: model copies follow the devices left over by TP (the plan sizes "
+                                       "them)",
     "option.max_num_seqs": "set min_concurrency (the batch follows the memory left for the KV cache)",
     "option.trust_remote_code": "the catalog sets it for models whose publishers deploy them with it "
                                 "(selector/data/models.json); serve another checkpoint to leave it out",

@@ -213,13 +213,14 @@ def _without_pins_hint(request: Request, pins: dict[str, object]) -> str:
                 return f"Dropping {name} alone, the plan would be: {_said(alone)}"
     free = replace(request, backend=None, container_version=None, instance_type=None, tensor_parallel_degree=None,
                    quantization=None if request.quantization not in (None, "auto") else request.quantization)
-    plan = _probe(free)
-    if plan is not None:
-        return f"Without the pin the plan would be: {_said(plan)}"
+    try:
+        return f"Without the pin the plan would be: {_said(resolve_without_hints(free))}"
+    except SelectorError as refused:
+        why = refused
     wider = _probe(replace(free, families=(ALL_FAMILIES,)))
     if wider is not None:
         return f"Without the pin and with families: all the plan would be: {_said(wider)}"
-    return "Without the pin it fails too"
+    return f"Without the pin it fails too ({why.field}: {why.problem})"
 
 
 def _without(request: Request, pin: str) -> Request:

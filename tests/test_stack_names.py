@@ -84,3 +84,23 @@ def test_environment_delivery_refuses_keys_the_container_would_read_under_anothe
     result = CliRunner().invoke(main, ["validate", str(path)], prog_name="python -m selector")
     assert result.exit_code == 2
     assert "reaches the container as 'option.enable_lora'" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("text,fragment", [
+    # Java keeps trailing spaces; the NeuronX/TensorRT-LLM images' pydantic 2.6.1 refuses '4 ' for an int
+    ("deployments:\n  - name: e1\n    model: mistralai/Mistral-7B-v0.1\n    options: {option.speculative_length: '4 '}\n",
+     "starts or ends with spaces"),
+    # vLLM would run TP x DP GPUs beside the plan's sizing
+    ("deployments:\n  - name: d2\n    model: meta-llama/Meta-Llama-3-8B\n    options: {option.data_parallel_size: 2}\n",
+     "the plan already sets this key"),
+    # a pool member's options travel as OPTION_* variables of its component, lower-cased by the container
+    ("endpoints: {pool: {families: [g5], min_instances: 1, max_instances: 2}}\ndeployments:\n"
+     "  - {name: p3, endpoint: pool, model: meta-llama/Llama-3.1-8B, options: {option.enableLora: 'true'}}\n",
+     "as an OPTION_* variable of its inference component"),
+])
+def test_option_edges_from_the_third_review(tmp_path, text, fragment):
+    path = tmp_path / "d.yaml"
+    path.write_text(text)
+    result = CliRunner().invoke(main, ["validate", str(path)], prog_name="python -m selector")
+    assert result.exit_code == 2, result.output
+    assert fragment in " ".join(result.output.split())

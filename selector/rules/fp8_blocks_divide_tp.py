@@ -58,8 +58,9 @@ EXPERT_PARALLEL_OPTION = "option.enable_expert_parallel"  # vLLM: experts spread
 
 
 def _expert_parallel(ctx: Context) -> bool:
-    options = {k.lower(): str(v).strip().lower() for k, v in ctx.request.options.items()}
-    return options.get(EXPERT_PARALLEL_OPTION) in ("true", "1", "yes", "on")
+    """Only the exact key with true: LMI hands vLLM the key as written (ModelInfo.java keeps its case, and vLLM keeps
+    only EngineArgs names) and turns only true/false into a flag (construct_vllm_args_list)."""
+    return str(ctx.request.options.get(EXPERT_PARALLEL_OPTION, "")).lower() == "true"
 
 
 def check(candidate: Candidate, ctx: Context) -> Rejection | None:

@@ -44,3 +44,15 @@ def test_expert_parallelism_keeps_routed_experts_whole():
 
     ep = replace(ctx, request=replace(ctx.request, options={"option.enable_expert_parallel": "true"}))
     assert fp8_blocks_divide_tp.check(candidate("vllm", "ml.p5en.48xlarge", tp=8, quantization="fp8"), ep) is None
+
+
+@pytest.mark.parametrize("options", [
+    {"option.enable_expert_parallel": "yes"},  # LMI turns only true/false into a flag: vLLM gets a stray 'yes'
+    {"option.ENABLE_EXPERT_PARALLEL": "true"},  # handed to vLLM as written; not an EngineArgs name, so dropped
+])
+def test_only_the_spelling_the_container_honours_keeps_experts_whole(options):
+    from dataclasses import replace
+
+    ctx = context("Qwen/Qwen3-235B-A22B-FP8")
+    ep = replace(ctx, request=replace(ctx.request, options=options))
+    assert fp8_blocks_divide_tp.check(candidate("vllm", "ml.p5en.48xlarge", tp=8, quantization="fp8"), ep) is not None
