@@ -397,7 +397,10 @@ def shape_from_config(
     method, bits, group = _prequantized(config)
     # transformers writes torch_dtype (dtype from v4.56) when it saves a checkpoint; a config without either is
     # an older save whose weights are float32 (EleutherAI/gpt-j-6b main: no torch_dtype, ~24 GB of fp32).
-    dtype = str(config.get("torch_dtype") or config.get("dtype") or "float32")
+    raw_dtype = config.get("torch_dtype") or config.get("dtype") or "float32"
+    if not isinstance(raw_dtype, str):
+        raise _bad(source, "torch_dtype", raw_dtype, "a dtype name (float16, bfloat16 or float32)")
+    dtype = raw_dtype
     return ModelShape(
         model_id=model_id,
         architecture=architectures[0],
@@ -571,4 +574,4 @@ def _from_file(path: Path, model_id: str, field: str) -> ModelShape:
 
     config = read_json_object(str(path), field)
     check_local_config(config, str(path))
-    return replace(shape_from_config(config, model_id, str(path)), ships_code="auto_map" in config)
+    return replace(shape_from_config(config, model_id, str(path)), ships_code=bool(config.get("auto_map")))
