@@ -1321,15 +1321,17 @@ def plan_pools(parsed: DeploymentsFile, indexes: list[int] | None = None) -> tup
             plans.append(plan_pool(pool_name, pool, [
                 Member(d.name, d.request(d.traffic_patterns[0]), d.copies or DEFAULT_COPIES, tuple(d.adapters))
                 for _, d in members]))
-        except PoolRefusal as refusal:
-            if refusal.deployment is not None:
-                i = next(i for i, d in members if d.name == refusal.deployment)
-                spot = tuple(refusal.field.split(".", 1)) if refusal.field.startswith("options.") else (refusal.field,)
-                out.add(("deployments", i, *spot), refusal.value,
-                        f"on the shared endpoint {pool_name}: {refusal.problem}", refusal.hint,
-                        field=f"deployments[{refusal.deployment}].{refusal.field}")
-            else:
-                out.add(("endpoints", pool_name), refusal.value, refusal.problem, refusal.hint, field=refusal.field)
+        except PoolRefusal as refused:
+            for refusal in refused.all:
+                if refusal.deployment is not None:
+                    i = next(i for i, d in members if d.name == refusal.deployment)
+                    spot = tuple(refusal.field.split(".", 1)) if refusal.field.startswith("options.") \
+                        else (refusal.field,)
+                    out.add(("deployments", i, *spot), refusal.value,
+                            f"on the shared endpoint {pool_name}: {refusal.problem}", refusal.hint,
+                            field=f"deployments[{refusal.deployment}].{refusal.field}")
+                else:
+                    out.add(("endpoints", pool_name), refusal.value, refusal.problem, refusal.hint, field=refusal.field)
         except SelectorError as error:  # a member's own request is bad (unknown model, bad config.json)
             for p in error.problems:
                 out.add(("endpoints", pool_name), p.value, p.problem, p.hint, field=f"endpoints[{pool_name}]")

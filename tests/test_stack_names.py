@@ -104,3 +104,15 @@ def test_option_edges_from_the_third_review(tmp_path, text, fragment):
     result = CliRunner().invoke(main, ["validate", str(path)], prog_name="python -m selector")
     assert result.exit_code == 2, result.output
     assert fragment in " ".join(result.output.split())
+
+
+def test_every_pool_member_that_fails_on_its_own_is_reported(tmp_path):
+    path = tmp_path / "pool.yaml"
+    path.write_text("endpoints: {pool: {families: [g5], min_instances: 1, max_instances: 2}}\ndeployments:\n"
+                    "  - {name: p3, endpoint: pool, model: meta-llama/Llama-3.1-8B, options: {option.enable_lora: 'maybe'}}\n"
+                    "  - {name: p4, endpoint: pool, model: meta-llama/Llama-3.1-8B, "
+                    "options: {option.gpu_memory_utilization: '0.5'}}\n")
+    result = CliRunner().invoke(main, ["validate", str(path)], prog_name="python -m selector")
+    assert result.exit_code == 2
+    assert "deployments[p3].options.option.enable_lora" in result.output
+    assert "deployments[p4].options.option.gpu_memory_utilization" in result.output

@@ -44,6 +44,21 @@ class PoolRefusal(Exception):
     def __init__(self, deployment: str | None, field: str, value: Any, problem: str, hint: str = "") -> None:
         super().__init__(problem)
         self.deployment, self.field, self.value, self.problem, self.hint = deployment, field, value, problem, hint
+        self.all: list[PoolRefusal] = [self]  # every member's refusal when several members fail on their own
+
+
+def _each_standalone(name: str, pool: EndpointPool, members: list[Member]) -> dict[str, Plan]:
+    """Every member's own plan; one PoolRefusal naming all the members that fail on their own (not only the first)."""
+    plans, refusals = {}, []
+    for m in members:
+        try:
+            plans[m.name] = standalone(m, pool, name)
+        except PoolRefusal as refusal:
+            refusals.append(refusal)
+    if refusals:
+        refusals[0].all = refusals
+        raise refusals[0]
+    return plans
 
 
 @dataclass(frozen=True)
@@ -283,7 +298,7 @@ def plan_pool(name: str, pool: EndpointPool, members: list[Member], price_as_of:
         raise PoolRefusal(None, f"endpoints[{name}]", name, "no deployment names this endpoint",
                           f"Add endpoint: {name} to the deployments it should host, or remove it")
     instances = pool_instances(name, pool)
-    separate = {m.name: standalone(m, pool, name) for m in members}
+    separate = _each_standalone(name, pool, members)
     considered: list[str] = []
     best: tuple | None = None
     unfit: dict[str, list[str]] = {m.name: [] for m in members}
