@@ -421,24 +421,9 @@ class Deployment(Strict):
     @classmethod
     def _option_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
         for key, item in value.items():
-            if not OPTION_KEY.fullmatch(key) or len(key) > 128:
-                raise ValueError(f"{excerpt(key)} is not an LMI serving.properties key (expected option.<name>)")
-            if isinstance(item, int) and not isinstance(item, bool) and item.bit_length() > 63:
-                raise ValueError(f"the value of {key} is a number beyond 64 bits, which LMI cannot read")
-            if len(_option_text(item)) > ENVIRONMENT["value_max_chars"]:
-                raise ValueError(f"the value of {key} is {len(_option_text(item))} characters; SageMaker accepts at "
-                                 f"most {ENVIRONMENT['value_max_chars']} per environment variable")
-            if isinstance(item, str):
-                problem = aws_names.properties_problem(item)
-                if problem:
-                    raise ValueError(f"the value of {key} {problem}")
-                if item != item.strip():
-                    # Java keeps a value's trailing spaces (and the environment both ends), and the pydantic the
-                    # images pin (2.6.1 in the NeuronX and TensorRT-LLM images) refuses '4 ' for an int
-                    raise ValueError(f"the value of {key} ({excerpt(item)}) starts or ends with spaces, which reach "
-                                     "the container as part of the value; write it without them")
-            if isinstance(item, float) and not math.isfinite(item):
-                raise ValueError(f"the value of {key} is not a finite number")
+            problem = option_problem(key, item)
+            if problem:
+                raise ValueError(problem)
         return value
 
     @field_validator("model", "model_config_path", "revision")
@@ -1009,8 +994,16 @@ def _check_into(raw: Any, source: str, marks: Marks | None, out: _Collector) -> 
             out.add(("deployments", i), entry, "Input should be a valid dictionary (a mapping of keys)",
                     "Each entry is a mapping with name and model")
             continue
+        merged = {**defaults, **entry}
+        if _option_problems(merged, i, out):  # reported per key; the entry's other fields are still checked
+            merged = {k: v for k, v in merged.items() if k != "options"}
+            try:
+                Deployment.model_validate(merged)
+            except ValidationError as error:
+                _from_validation(error, ("deployments", i), out)
+            continue
         try:
-            valid[i] = Deployment.model_validate({**defaults, **entry})
+            valid[i] = Deployment.model_validate(merged)
         except ValidationError as error:
             _from_validation(error, ("deployments", i), out)
     _check_names(valid, out, pipeline=top is not None and top.pipeline is not None)
@@ -1029,6 +1022,45 @@ def _check_into(raw: Any, source: str, marks: Marks | None, out: _Collector) -> 
     result = DeploymentsFile.model_validate({**outline, "defaults": defaults, "deployments": parsed})
     result._marks = marks
     return result, []
+
+
+def option_problem(key: Any, item: Any) -> str | None:
+    """What is wrong with one options entry before any container is considered (None: nothing)."""
+    if not isinstance(key, str) or not OPTION_KEY.fullmatch(key) or len(key) > 128:
+        return f"{excerpt(key)} is not an LMI serving.properties key (expected option.<name>)"
+    if isinstance(item, int) and not isinstance(item, bool) and item.bit_length() > 63:
+        return f"the value of {key} is a number beyond 64 bits, which LMI cannot read"
+    if isinstance(item, (dict, list)) or item is None:
+        return None  # the field's type refuses it, at the key's own line
+    if len(_option_text(item)) > ENVIRONMENT["value_max_chars"]:
+        return (f"the value of {key} is {len(_option_text(item))} characters; SageMaker accepts at most "
+                f"{ENVIRONMENT['value_max_chars']} per environment variable")
+    if isinstance(item, str):
+        problem = aws_names.properties_problem(item)
+        if problem:
+            return f"the value of {key} {problem}"
+        if item != item.strip():
+            # Java keeps a value's trailing spaces (and the environment both ends), and the pydantic the images
+            # pin (2.6.1 in the NeuronX and TensorRT-LLM images) refuses '4 ' for an int
+            return (f"the value of {key} ({excerpt(item)}) starts or ends with spaces, which reach the container as "
+                    "part of the value; write it without them")
+    if isinstance(item, float) and not math.isfinite(item):
+        return f"the value of {key} is not a finite number"
+    return None
+
+
+def _option_problems(merged: dict[str, Any], i: int, out: _Collector) -> bool:
+    """Every options entry's problem at its own line (the field validator would stop at the first); True if any."""
+    options = merged.get("options")
+    if not isinstance(options, dict):
+        return False
+    found = False
+    for key, item in options.items():
+        problem = option_problem(key, item)
+        if problem:
+            out.add(("deployments", i, "options", key), item, problem)
+            found = True
+    return found
 
 
 def _check_names(parsed: dict[int, Deployment], out: _Collector, pipeline: bool) -> None:

@@ -116,3 +116,13 @@ def test_every_pool_member_that_fails_on_its_own_is_reported(tmp_path):
     assert result.exit_code == 2
     assert "deployments[p3].options.option.enable_lora" in result.output
     assert "deployments[p4].options.option.gpu_memory_utilization" in result.output
+
+
+def test_every_bad_option_value_is_reported_at_its_own_line(tmp_path):
+    path = tmp_path / "o.yaml"
+    path.write_text('deployments:\n  - name: a\n    model: meta-llama/Llama-2-7b-hf\n    options:\n'
+                    '      option.ok2: "line\\nbreak"\n      option.ok7: "\\\\"\n    max_input_tokens: -5\n')
+    result = CliRunner().invoke(main, ["validate", str(path)], prog_name="python -m selector")
+    assert result.exit_code == 2
+    for line, fragment in ((5, "option.ok2"), (6, "option.ok7"), (7, "max_input_tokens")):
+        assert f"{path}:{line}:" in result.output and fragment in result.output
