@@ -13,7 +13,8 @@ from selector.request import PREFERENCES, QUANTIZATION_CHOICES, TRAFFIC, Request
 
 
 def _unknown(field: str, value: str, known: list[str], what: str) -> SelectorError:
-    close = difflib.get_close_matches(value, known, n=3, cutoff=0.6)
+    exact = [k for k in known if k.lower() == str(value).lower()]  # names are case-sensitive: G5 means g5
+    close = exact or difflib.get_close_matches(value, known, n=3, cutoff=0.6)
     hint = f"Did you mean {one_of(close)}? " if close else ""
     return SelectorError(field, value, f"unknown {what}", hint + f"Known: {one_of(known, 50)}")
 
