@@ -201,9 +201,14 @@ def validate(path: str, quiet: bool, as_json: bool) -> None:
 
     resolved, problems = check_file(path)
     if as_json:
+        names = [r.endpoint_name for r in resolved]
+        if not problems:
+            from selector.deployments import load_deployments, plan_pools
+
+            names += [pool.name for pool in plan_pools(load_deployments(path))[0]]
         click.echo(json.dumps({"file": path if path.isprintable() else repr(path), "ok": not problems,
                                "problems": [p.to_json() for p in problems],
-                               "endpoints": [r.endpoint_name for r in resolved] if not problems else []},
+                               "endpoints": names if not problems else []},
                               indent=2, sort_keys=True))
         if problems:
             sys.exit(EXIT_BAD_INPUT)
@@ -213,9 +218,14 @@ def validate(path: str, quiet: bool, as_json: bool) -> None:
             click.echo(problem.line_text(), err=True)
         sys.exit(EXIT_BAD_INPUT)
     if not quiet:
-        from selector.report import print_deployments
+        from selector.deployments import load_deployments, plan_pools
+        from selector.report import bullets, make_console, print_deployments
 
         print_deployments(resolved)
+        pools, _ = plan_pools(load_deployments(path))  # valid here: the shared endpoints, one line each
+        console = make_console()
+        for pool in pools:
+            console.print(bullets([f"{pool.name} (shared endpoint): {pool.summary}"], "•"))
 
 
 @main.command()

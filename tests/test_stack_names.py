@@ -126,3 +126,13 @@ def test_every_bad_option_value_is_reported_at_its_own_line(tmp_path):
     assert result.exit_code == 2
     for line, fragment in ((5, "option.ok2"), (6, "option.ok7"), (7, "max_input_tokens")):
         assert f"{path}:{line}:" in result.output and fragment in result.output
+
+
+def test_validate_lists_shared_endpoints_too(tmp_path):
+    text = (ROOT / "deployments" / "pool-example.yaml").read_text()
+    path = tmp_path / "pool.yaml"
+    path.write_text(text)
+    shown = CliRunner().invoke(main, ["validate", str(path)], prog_name="python -m selector")
+    assert shown.exit_code == 0 and "chat-pool (shared endpoint): 5 inference components" in shown.output
+    listed = CliRunner().invoke(main, ["validate", "--json", str(path)], prog_name="python -m selector")
+    assert "chat-pool" in listed.output
