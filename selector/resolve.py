@@ -102,7 +102,9 @@ def furthest(verdicts: list[Verdict], catalog: Catalog, request: Request) -> tup
     rejected = [(c, r) for c, r in verdicts if r is not None]
     return min(
         rejected,
-        key=lambda cr: (-RULE_ORDER[cr[1].rule], -_room(cr[0], cr[1].rule, catalog),
+        key=lambda cr: (-RULE_ORDER[cr[1].rule],
+                        cr[0].backend.accelerator_kind != cr[0].instance.accelerator_kind,  # a backend for that chip
+                        -_room(cr[0], cr[1].rule, catalog),
                         sort_key(cr[0], catalog, request.traffic, request.prefer)),
     )
 

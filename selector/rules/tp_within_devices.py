@@ -11,7 +11,8 @@ def check(candidate: Candidate, ctx: Context) -> Rejection | None:
     if candidate.tp not in degrees:
         fitting = [tp for tp in degrees if tp <= candidate.instance.devices]
         return Rejection(NAME, f"{candidate.backend.display_name} shards across TP {', '.join(map(str, degrees))}, "
-                               f"not {candidate.tp}; on {candidate.instance.name}: {', '.join(map(str, fitting))}")
+                               f"not {candidate.tp}; the degrees that fit {candidate.instance.name}: "
+                               f"{', '.join(map(str, fitting))}")
     devices = candidate.instance.devices
     if candidate.tp <= devices:
         return None

@@ -19,7 +19,7 @@ def test_tp_within_devices(backend, instance, tp, expect):
 
 @pytest.mark.parametrize("backend,instance,tp,expect", [
     pytest.param("vllm", "ml.g5.48xlarge", 3, "vLLM shards across TP 1, 2, 4, 8, not 3", id="gpu-tp-3"),
-    pytest.param("neuronx", "ml.inf2.24xlarge", 3, "on ml.inf2.24xlarge: 1, 2, 4, 8, 12", id="neuron-tp-3"),
+    pytest.param("neuronx", "ml.inf2.24xlarge", 3, "the degrees that fit ml.inf2.24xlarge: 1, 2, 4, 8, 12", id="neuron-tp-3"),
     pytest.param("neuronx", "ml.inf2.48xlarge", 24, None, id="neuron-all-cores"),
 ])
 def test_tp_degree_is_one_the_backend_uses(backend, instance, tp, expect):
