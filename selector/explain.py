@@ -192,7 +192,7 @@ def _loading_warning(best: Candidate, ctx: Context) -> list[str]:
     downloaded by the container during its startup health check; an s3:// prefix by SageMaker before the container
     starts (ModelDataDownloadTimeoutInSeconds), so staging in S3 is the advice only for the first."""
     runtime = ctx.catalog.runtime
-    checkpoint = ctx.shape.checkpoint_bytes()
+    checkpoint = ctx.shape.stored_bytes()
     needs = download_and_compile_s(checkpoint, best.backend.compiled, ctx.catalog)
     cap = runtime["endpoint_timeout_max_s"]
     if needs <= cap:

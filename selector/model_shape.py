@@ -32,6 +32,7 @@ POSITIVE_KEYS = (*LAYER_KEYS, *HIDDEN_KEYS, *HEAD_KEYS, *FFN_KEYS, *POSITION_KEY
                  "kv_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim", "n_routed_experts",
                  "n_shared_experts", "first_k_dense_replace", "moe_layer_freq", "sliding_window",
                  "sliding_window_pattern")
+MAX_MTP_LAYERS = 16  # num_nextn_predict_layers: DeepSeek-V3 stores 1
 MAPPING_KEYS = ("quantization_config", "ffn_config", "attn_config", "rope_scaling")
 MAX_ROPE_TYPE_CHARS = 64  # longest rope_type kept (real ones: linear, dynamic, yarn, longrope, llama3, ...)
 NESTED_POSITIVE_KEYS = {"quantization_config": ("bits", "w_bit", "group_size", "q_group_size"),
@@ -95,6 +96,7 @@ class ModelShape:
     ships_code: bool = False  # a local config.json with auto_map: the user decides about trust_remote_code
     mla: Mla | None = None  # multi-head latent attention dimensions (None: MHA/GQA/MQA)
     fp8_block: tuple[int, int] | None = None  # block-quantized FP8 checkpoints: weight_block_size [block_n, block_k]
+    mtp_layers: int = 0  # DeepSeek-V3's multi-token-prediction modules (num_nextn_predict_layers): stored, not served
     sliding_window: int | None = None  # tokens a sliding-window layer attends to
     sliding_layers: int = 0  # layers that attend only to the last sliding_window tokens
     rope_type: str | None = None  # rope_scaling.rope_type (or its older spelling .type): some need newer libraries
@@ -166,6 +168,26 @@ class ModelShape:
 
     def total_params(self) -> int:
         return self.block_params() + self.embedding_params()
+
+    def mtp_params(self) -> int:
+        """Parameters of the multi-token-prediction modules the checkpoint stores after the main model (DeepSeek-V3
+        README_WEIGHTS.md: each is one more decoder layer, an eh_proj of 2h x h, and its own copies of the embedding
+        and output head). vLLM skips them unless speculative decoding asks for them, so they are stored, not served."""
+        if not self.mtp_layers:
+            return 0
+        h = self.hidden_size
+        moe = self.num_experts * self._ffn(self.intermediate_size) + h * self.num_experts
+        moe += self._ffn(self.shared_expert_size) if self.shared_expert_size else 0
+        return self.mtp_layers * (self._attention_params() + moe + 2 * h * h + self.embedding_params())
+
+    def stored_bytes(self) -> int:
+        """Bytes of the checkpoint as published: what is downloaded and passes through host memory (the served
+        weights, checkpoint_bytes(), plus any multi-token-prediction modules, stored in the checkpoint's format)."""
+        extra = self.mtp_params()
+        if not extra:
+            return self.checkpoint_bytes()
+        served = self.total_params()
+        return self.checkpoint_bytes() + math.ceil(self.checkpoint_bytes() * extra / served)
 
     def checkpoint_bytes(self) -> int:
         """Bytes of the checkpoint as stored (what is downloaded, passes through host memory and, for a
@@ -433,9 +455,17 @@ def shape_from_config(
         context_limit=traits.get("relative_position_context_limit"),
         mla=_mla(config),
         fp8_block=_fp8_block(config) if method == "fp8" else None,
+        mtp_layers=_mtp_layers(config, source),
         rope_type=_rope_type(config, source),
         **_sliding(config, traits, layers, int(positions)),
     )
+
+
+def _mtp_layers(config: dict[str, Any], source: str) -> int:
+    value = config.get("num_nextn_predict_layers") or 0
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_MTP_LAYERS:
+        raise _bad(source, "num_nextn_predict_layers", value, f"a whole number from 0 to {MAX_MTP_LAYERS}")
+    return value
 
 
 def _fp8_block(config: dict[str, Any]) -> tuple[int, int] | None:

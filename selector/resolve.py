@@ -249,7 +249,7 @@ def build_plan(ranked: list[Candidate], verdicts: list[Verdict], ctx: Context, l
     offer = best.backend.runtime_quantization.get(best.quantization.name) if quant_kind == "runtime" else None
     quantize = offer.option_at(best.image.version) if offer else None
     model_id = _served_model_id(request, shape)
-    loading_timeout = model_loading_timeout_s(shape.checkpoint_bytes(), best.backend.compiled, catalog)
+    loading_timeout = model_loading_timeout_s(shape.stored_bytes(), best.backend.compiled, catalog)
     values = {
         "container_version": best.image.version,
         "model_id": model_id,
@@ -313,7 +313,7 @@ def build_plan(ranked: list[Candidate], verdicts: list[Verdict], ctx: Context, l
         max_output_tokens=lengths.max_output_tokens,
         max_batch_size=batch,
         min_concurrency=ctx.min_concurrency,
-        checkpoint_bytes=shape.checkpoint_bytes(),
+        checkpoint_bytes=shape.stored_bytes(),
         model_loading_timeout_s=loading_timeout,
         memory=memory.as_dict(batch),
         hourly_usd=best.instance.hourly_usd,

@@ -190,3 +190,30 @@ def test_deepseek_v2_lite_projects_queries_directly():
 def test_sliding_window_layers(model_id, sliding, window):
     shape = load_model(model_id)
     assert (shape.sliding_layers, shape.sliding_window) == (sliding, window)
+
+
+def test_deepseek_v3_stores_its_multi_token_prediction_module():
+    """The checkpoint as published holds 684,531,386,000 parameters (the HF safetensors total, models.json
+    params_source): the 671B main model plus the MTP module vLLM does not serve."""
+    from selector.model_shape import load_model
+
+    shape = load_model("deepseek-ai/DeepSeek-V3")
+    assert abs(shape.total_params() + shape.mtp_params() - 684_531_386_000) / 684_531_386_000 < 0.001
+    assert shape.stored_bytes() > shape.checkpoint_bytes()
+    assert load_model("moonshotai/Kimi-K2-Instruct").stored_bytes() == load_model(
+        "moonshotai/Kimi-K2-Instruct").checkpoint_bytes()  # num_nextn_predict_layers 0
+
+
+@pytest.mark.parametrize("value", ["x", -1, 1.5, True, 10**9])
+def test_a_bad_num_nextn_predict_layers_is_refused(tmp_path, value):
+    import json
+
+    from selector.catalog import read_data
+    from selector.errors import SelectorError
+    from selector.model_shape import load_model
+
+    entry = next(m for m in read_data("models.json")["models"] if m["id"] == "deepseek-ai/DeepSeek-V3")
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(dict(entry["config"], num_nextn_predict_layers=value)))
+    with pytest.raises(SelectorError, match="num_nextn_predict_layers"):
+        load_model(str(path))

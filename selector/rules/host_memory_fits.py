@@ -39,7 +39,7 @@ def resident_bytes(candidate: Candidate, ctx: Context) -> tuple[int, str]:
             "16-bit embeddings and one layer at a time (pre-split checkpoint, option.load_split_model)"
     if candidate.instance.accelerator_kind == "neuron" and not shape.prequantized:
         return shape.total_params() * SERVING_DTYPE_BYTES, "16-bit weights"
-    return shape.checkpoint_bytes(), f"checkpoint as stored, {shape.stored_as}"
+    return shape.stored_bytes(), f"checkpoint as stored, {shape.stored_as}"
 
 
 def check(candidate: Candidate, ctx: Context) -> Rejection | None:
