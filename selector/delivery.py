@@ -16,12 +16,18 @@ from selector.sizing import clamp
 OPTION_PREFIX = "option."
 
 
+# The only server-level keys ModelInfo.java takes from the environment (SERVING_MIN_WORKERS / SERVING_MAX_WORKERS,
+# deepjavalibrary/djl-serving master wlm/src/main/java/ai/djl/serving/wlm/ModelInfo.java @ d21927c4): the other
+# serving.properties keys outside option.* (job_queue_size, batch_size, max_batch_delay) have no variable.
+SERVER_VARIABLES = {"minWorkers": "SERVING_MIN_WORKERS", "maxWorkers": "SERVING_MAX_WORKERS"}
+
+
 def environment_name(key: str) -> str:
     if key.startswith(OPTION_PREFIX):
         return "OPTION_" + key[len(OPTION_PREFIX):].upper()
     if key == "engine":
         return "OPTION_ENGINE"
-    return "SERVING_" + key.upper()
+    return SERVER_VARIABLES.get(key, "SERVING_" + key.upper())
 
 
 def to_environment(options: dict[str, str]) -> dict[str, str]:
@@ -33,6 +39,11 @@ def environment_delivery_error(plan: Plan, field: str = "delivery") -> SelectorE
 
     Below 0.27.0 OPTION_ENGINE lands as `option.engine`, which nothing reads, and the container infers the
     engine itself (e.g. Python for a Llama on the DeepSpeed image, where the plan needs MPI)."""
+    limit = environment_value_limit()
+    for key, value in sorted(plan.serving_properties.items()):
+        if len(value) > limit:
+            return SelectorError(field, "environment", f"{key} is {len(value)} characters; SageMaker accepts at most "
+                                 f"{limit} per environment variable", "Use delivery: tarball (a serving.properties file)")
     if "engine" not in plan.serving_properties or engine_variable(plan.container_version):
         return None
     return SelectorError(
@@ -41,6 +52,13 @@ def environment_delivery_error(plan: Plan, field: str = "delivery") -> SelectorE
         f"{plan.serving_properties['engine']} (OPTION_ENGINE sets engine from container 0.27.0 on)",
         "Use delivery: tarball (a serving.properties file), or pin container_version 0.27.0 or newer",
     )
+
+
+def environment_value_limit() -> int:
+    """SageMaker's per-value limit of a container environment variable (selector/data/aws_limits.json)."""
+    from selector.deployments import ENVIRONMENT
+
+    return int(ENVIRONMENT["value_max_chars"])
 
 
 def download_timeout_s(plan: Plan) -> int:

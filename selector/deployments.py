@@ -504,12 +504,23 @@ class Deployment(Strict):
             raise ValueError(
                 "an s3:// model is mounted at /opt/ml/model (uncompressed S3 prefix), where no serving.properties "
                 "tarball can be added: use delivery: environment (the default for s3:// models)")
-        if self.delivery_mode == "environment" or self.endpoint is not None:  # pool members: OPTION_* variables
+        environment = self.delivery_mode == "environment" or self.endpoint is not None
+        for key, item in self.options.items():
+            problem = option_problem(key, item, environment)
+            if problem:
+                raise ValueError(problem)
+        if environment:  # pool members: OPTION_* variables
             from selector.delivery import environment_name
 
             from selector.conformance import arrives_as
+            from selector.delivery import SERVER_VARIABLES
 
             for key in self.options:
+                if not key.startswith("option.") and key not in SERVER_VARIABLES:
+                    raise ValueError(f"options key {excerpt(key)} has no environment variable the container reads "
+                                     "(only option.* keys, minWorkers and maxWorkers travel as environment): use "
+                                     "delivery: tarball" + ("" if self.endpoint is None else
+                                                            ", on an endpoint of its own"))
                 if not re.fullmatch(ENVIRONMENT["key_pattern"], environment_name(key), re.ASCII):
                     raise ValueError(f"options key {excerpt(key)} becomes the environment variable "
                                      f"{excerpt(environment_name(key))} with delivery: environment, a name SageMaker "
@@ -565,6 +576,13 @@ class Deployment(Strict):
             return (f"backend {self.backend} cannot run on the shared endpoint {self.endpoint}: its inference components "
                     "run vLLM (TensorRT-LLM and NeuronX compile engines per instance shape; adapter components need "
                     "vLLM multi-LoRA). Drop backend or give the model its own endpoint")
+        if self.adapters:
+            from selector.pools.adapters import LORA_KEYS
+
+            taken = [k for k in self.options if k.lower() in LORA_KEYS]
+            if taken:
+                return (f"options key {taken[0]} is set by the plan from adapters (LoRA slots and rank follow the "
+                        "adapters listed): drop it, or change the adapters")
         names = [a.name for a in self.adapters]
         if len(set(names)) != len(names):
             return "adapters lists two adapters with the same name"
@@ -1024,19 +1042,23 @@ def _check_into(raw: Any, source: str, marks: Marks | None, out: _Collector) -> 
     return result, []
 
 
-def option_problem(key: Any, item: Any) -> str | None:
-    """What is wrong with one options entry before any container is considered (None: nothing)."""
+def option_problem(key: Any, item: Any, environment: bool | None = None) -> str | None:
+    """What is wrong with one options entry before any container is considered (None: nothing). `environment`:
+    whether it travels as an environment variable (True), in serving.properties (False), or not known yet (None:
+    the delivery-specific checks wait for the model validator)."""
     if not isinstance(key, str) or not OPTION_KEY.fullmatch(key) or len(key) > 128:
         return f"{excerpt(key)} is not an LMI serving.properties key (expected option.<name>)"
     if isinstance(item, int) and not isinstance(item, bool) and item.bit_length() > 63:
         return f"the value of {key} is a number beyond 64 bits, which LMI cannot read"
     if isinstance(item, (dict, list)) or item is None:
         return None  # the field's type refuses it, at the key's own line
-    if len(_option_text(item)) > ENVIRONMENT["value_max_chars"]:
+    if environment and len(_option_text(item)) > ENVIRONMENT["value_max_chars"]:
         return (f"the value of {key} is {len(_option_text(item))} characters; SageMaker accepts at most "
                 f"{ENVIRONMENT['value_max_chars']} per environment variable")
     if isinstance(item, str):
-        problem = aws_names.properties_problem(item)
+        # Java's Properties.load reads the tarball's serving.properties (line breaks, backslashes); the environment
+        # reaches ModelInfo as it is
+        problem = aws_names.properties_problem(item) if environment is False else None
         if problem:
             return f"the value of {key} {problem}"
         if item != item.strip():
@@ -1049,14 +1071,22 @@ def option_problem(key: Any, item: Any) -> str | None:
     return None
 
 
+def _travels_as_environment(merged: dict[str, Any]) -> bool:
+    """Deployment.delivery_mode (and a shared endpoint's components) from the raw entry, before it validates."""
+    delivery, model = merged.get("delivery"), str(merged.get("model") or "")
+    return merged.get("endpoint") is not None or delivery == "environment" or (
+        delivery is None and model.startswith("s3://"))
+
+
 def _option_problems(merged: dict[str, Any], i: int, out: _Collector) -> bool:
     """Every options entry's problem at its own line (the field validator would stop at the first); True if any."""
     options = merged.get("options")
     if not isinstance(options, dict):
         return False
     found = False
+    environment = _travels_as_environment(merged)
     for key, item in options.items():
-        problem = option_problem(key, item)
+        problem = option_problem(key, item, environment)
         if problem:
             out.add(("deployments", i, "options", key), item, problem)
             found = True

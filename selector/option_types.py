@@ -136,7 +136,7 @@ def check_user_options(backend: str, version: str, options: dict[str, str]) -> t
     if found is None or not options:
         return [], []
     refusals, warnings = [], []
-    for key, value in sorted(options.items()):
+    for key, value in sorted((k, v) for k, v in options.items() if k.startswith("option.")):  # server keys: Java
         fact = found.keys.get(key)
         if fact is None:
             warnings.append(_not_declared(found, key))

@@ -1,6 +1,10 @@
-"""Every stack the app builds has its own id: a file `validate` accepts never makes the CDK app fail on a
-duplicate construct (found by an independent review: a deployment named `pipeline` next to `pipeline:`, and a
-shared endpoint named like a deployment's `-even` endpoint, passed `validate` and crashed `make synth`)."""
+"""Deployments-file edges found by independent reviews.
+
+Every stack the app builds has its own id: a file `validate` accepts never makes the CDK app fail on a duplicate
+construct (a deployment named `pipeline` next to `pipeline:`, and a shared endpoint named like a deployment's
+`-even` endpoint, passed `validate` and crashed `make synth`); option keys and values reach the container as
+written, in either delivery.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -136,3 +140,36 @@ def test_validate_lists_shared_endpoints_too(tmp_path):
     assert shown.exit_code == 0 and "chat-pool (shared endpoint): 5 inference components" in shown.output
     listed = CliRunner().invoke(main, ["validate", "--json", str(path)], prog_name="python -m selector")
     assert "chat-pool" in listed.output
+
+
+def test_adapters_own_the_lora_options(tmp_path):
+    text = (ROOT / "deployments" / "pool-example.yaml").read_text().replace(
+        "    max_input_tokens: 3072", "    options: {option.max_lora_rank: 64}\n    max_input_tokens: 3072")
+    path = tmp_path / "lora.yaml"
+    path.write_text(text)
+    result = CliRunner().invoke(main, ["validate", str(path)], prog_name="python -m selector")
+    assert result.exit_code == 2 and "is set by the plan from adapters" in " ".join(result.output.split())
+
+
+def test_worker_counts_travel_as_the_variables_the_container_reads(tmp_path):
+    from selector.delivery import to_environment
+
+    assert to_environment({"minWorkers": "1", "maxWorkers": "2"}) == {"SERVING_MIN_WORKERS": "1",
+                                                                      "SERVING_MAX_WORKERS": "2"}
+    path = tmp_path / "env.yaml"
+    path.write_text("deployments:\n  - name: b\n    model: meta-llama/Meta-Llama-3-8B\n    delivery: environment\n"
+                    "    options: {job_queue_size: 100}\n")
+    result = CliRunner().invoke(main, ["validate", str(path)], prog_name="python -m selector")
+    assert result.exit_code == 2 and "has no environment variable the container reads" in result.output
+
+
+def test_long_values_are_fine_in_a_tarball_and_refused_as_environment(tmp_path):
+    long = "x" * 1500
+    path = tmp_path / "long.yaml"
+    path.write_text(f"deployments:\n  - name: t\n    model: meta-llama/Meta-Llama-3-8B\n"
+                    f"    options: {{option.chat_template: '{long}'}}\n")
+    assert CliRunner().invoke(main, ["validate", str(path)], prog_name="python -m selector").exit_code == 0
+    path.write_text(f"deployments:\n  - name: t\n    model: meta-llama/Meta-Llama-3-8B\n    delivery: environment\n"
+                    f"    options: {{option.chat_template: '{long}'}}\n")
+    result = CliRunner().invoke(main, ["validate", str(path)], prog_name="python -m selector")
+    assert result.exit_code == 2 and "at most 1024" in result.output
