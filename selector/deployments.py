@@ -510,30 +510,10 @@ class Deployment(Strict):
             if problem:
                 raise ValueError(problem)
         if environment:  # pool members: OPTION_* variables
-            from selector.delivery import environment_name
-
-            from selector.conformance import arrives_as
-            from selector.delivery import SERVER_VARIABLES
-
             for key in self.options:
-                if not key.startswith("option.") and key not in SERVER_VARIABLES:
-                    raise ValueError(f"options key {excerpt(key)} has no environment variable the container reads "
-                                     "(only option.* keys, minWorkers and maxWorkers travel as environment): use "
-                                     "delivery: tarball" + ("" if self.endpoint is None else
-                                                            ", on an endpoint of its own"))
-                if not re.fullmatch(ENVIRONMENT["key_pattern"], environment_name(key), re.ASCII):
-                    raise ValueError(f"options key {excerpt(key)} becomes the environment variable "
-                                     f"{excerpt(environment_name(key))} with delivery: environment, a name SageMaker "
-                                     "refuses (letters, digits and underscores only)")
-                # The container lower-cases OPTION_* names (ModelInfo.java): a key that does not survive the round
-                # trip would be read (and type-checked) under another name than the one written here.
-                arrives = arrives_as(key) if key.startswith("option.") else key
-                if arrives != key:
-                    how = "as an OPTION_* variable of its inference component" if self.endpoint is not None \
-                        else "with delivery: environment"
-                    other = "" if self.endpoint is not None else ", or use delivery: tarball"
-                    raise ValueError(f"options key {excerpt(key)} reaches the container as {excerpt(arrives)} {how} "
-                                     f"(OPTION_* names are lower-cased): write it as {excerpt(arrives)}{other}")
+                problem = environment_key_problem(key, self.endpoint is not None)
+                if problem:
+                    raise ValueError(problem)
         if self.network_isolation and not self.model.startswith("s3://"):
             raise ValueError("network_isolation needs an s3:// model: an isolated container cannot reach the hub")
         if self.autoscaling and self.autoscaling.min > self.instance_count:
@@ -1013,13 +993,9 @@ def _check_into(raw: Any, source: str, marks: Marks | None, out: _Collector) -> 
                     "Each entry is a mapping with name and model")
             continue
         merged = {**defaults, **entry}
-        if _option_problems(merged, i, out):  # reported per key; the entry's other fields are still checked
-            merged = {k: v for k, v in merged.items() if k != "options"}
-            try:
-                Deployment.model_validate(merged)
-            except ValidationError as error:
-                _from_validation(error, ("deployments", i), out)
-            continue
+        bad = _option_problems(merged, i, out)
+        if bad:  # reported per key; the entry is still checked and planned without those keys
+            merged = dict(merged, options={k: v for k, v in merged["options"].items() if k not in bad})
         try:
             valid[i] = Deployment.model_validate(merged)
         except ValidationError as error:
@@ -1078,19 +1054,43 @@ def _travels_as_environment(merged: dict[str, Any]) -> bool:
         delivery is None and model.startswith("s3://"))
 
 
-def _option_problems(merged: dict[str, Any], i: int, out: _Collector) -> bool:
-    """Every options entry's problem at its own line (the field validator would stop at the first); True if any."""
+def _option_problems(merged: dict[str, Any], i: int, out: _Collector) -> set[str]:
+    """Every options entry's problem at its own line (the field validator would stop at the first); the bad keys."""
     options = merged.get("options")
     if not isinstance(options, dict):
-        return False
-    found = False
+        return set()
+    bad = set()
     environment = _travels_as_environment(merged)
     for key, item in options.items():
-        problem = option_problem(key, item, environment)
+        problem = option_problem(key, item, environment) or (
+            environment_key_problem(key, merged.get("endpoint") is not None) if environment else None)
         if problem:
             out.add(("deployments", i, "options", key), item, problem)
-            found = True
-    return found
+            bad.add(key)
+    return bad
+
+
+def environment_key_problem(key: Any, pooled: bool) -> str | None:
+    """Why an options key cannot travel as an environment variable under its own name (None: it can)."""
+    from selector.conformance import arrives_as
+    from selector.delivery import SERVER_VARIABLES, environment_name
+
+    if not isinstance(key, str):
+        return None
+    if not key.startswith("option.") and key not in SERVER_VARIABLES:
+        return (f"options key {excerpt(key)} has no environment variable the container reads (only option.* keys, "
+                "minWorkers and maxWorkers travel as environment): use delivery: tarball"
+                + (", on an endpoint of its own" if pooled else ""))
+    if not re.fullmatch(ENVIRONMENT["key_pattern"], environment_name(key), re.ASCII):
+        return (f"options key {excerpt(key)} becomes the environment variable {excerpt(environment_name(key))}, a "
+                "name SageMaker refuses (letters, digits and underscores only)")
+    arrives = arrives_as(key) if key.startswith("option.") else key
+    if arrives != key:
+        how = "as an OPTION_* variable of its inference component" if pooled else "with delivery: environment"
+        other = "" if pooled else ", or use delivery: tarball"
+        return (f"options key {excerpt(key)} reaches the container as {excerpt(arrives)} {how} (OPTION_* names "
+                f"are lower-cased): write it as {excerpt(arrives)}{other}")
+    return None
 
 
 def _check_names(parsed: dict[int, Deployment], out: _Collector, pipeline: bool) -> None:

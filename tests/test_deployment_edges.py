@@ -173,3 +173,13 @@ def test_long_values_are_fine_in_a_tarball_and_refused_as_environment(tmp_path):
                     f"    options: {{option.chat_template: '{long}'}}\n")
     result = CliRunner().invoke(main, ["validate", str(path)], prog_name="python -m selector")
     assert result.exit_code == 2 and "at most 1024" in result.output
+
+
+def test_each_environment_key_problem_at_its_own_line_and_the_rest_still_checked(tmp_path):
+    path = tmp_path / "m.yaml"
+    path.write_text("deployments:\n  - name: a\n    model: meta-llama/Meta-Llama-3-8B\n    delivery: environment\n"
+                    "    options:\n      option.Foo_A: '1'\n      option.Bar_B: '2'\n    max_input_tokens: 999999\n")
+    result = CliRunner().invoke(main, ["validate", str(path)], prog_name="python -m selector")
+    assert result.exit_code == 2
+    for line in (6, 7, 8):
+        assert f"{path}:{line}:" in result.output
