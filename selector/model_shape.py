@@ -419,9 +419,10 @@ def shape_from_config(
     method, bits, group = _prequantized(config)
     # transformers writes torch_dtype (dtype from v4.56) when it saves a checkpoint; a config without either is
     # an older save whose weights are float32 (EleutherAI/gpt-j-6b main: no torch_dtype, ~24 GB of fp32).
-    raw_dtype = config.get("torch_dtype") or config.get("dtype") or "float32"
+    dtype_key = "torch_dtype" if config.get("torch_dtype") else "dtype"
+    raw_dtype = config.get(dtype_key) or "float32"
     if not isinstance(raw_dtype, str):
-        raise _bad(source, "torch_dtype", raw_dtype, "a dtype name (float16, bfloat16 or float32)")
+        raise _bad(source, dtype_key, raw_dtype, "a dtype name (float16, bfloat16 or float32)")
     dtype = raw_dtype
     return ModelShape(
         model_id=model_id,

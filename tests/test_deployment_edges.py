@@ -137,7 +137,7 @@ def test_validate_lists_shared_endpoints_too(tmp_path):
     path = tmp_path / "pool.yaml"
     path.write_text(text)
     shown = CliRunner().invoke(main, ["validate", str(path)], prog_name="python -m selector")
-    assert shown.exit_code == 0 and "chat-pool (shared endpoint): 5 inference components" in shown.output
+    assert shown.exit_code == 0 and "chat-pool (shared endpoint): 7 inference components" in shown.output  # 5 + 2 adapters
     listed = CliRunner().invoke(main, ["validate", "--json", str(path)], prog_name="python -m selector")
     assert "chat-pool" in listed.output
 

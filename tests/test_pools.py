@@ -51,7 +51,7 @@ REFUSALS = [
      "    adapters:\n      - {name: x, s3_uri: 's3://my-bucket/*.tar.gz'}\n", 9, ["s3_uri", "wildcard"]),
     ("fits-no-instance", "endpoints:\n  small:\n    instance_type: ml.g5.2xlarge\ndeployments:\n"
      "  - {name: big, model: meta-llama/Llama-2-13b-hf, endpoint: small}\n", 5,
-     ["deployments[big].model", "fits no instance type of endpoint small", "ml.g5.2xlarge"]),
+     ["deployments[big].model", "on the shared endpoint small: fits no instance type the endpoint may use", "ml.g5.2xlarge"]),
     ("compiled-backend", POOL + "deployments:\n  - {name: a, model: meta-llama/Llama-3.2-1B, endpoint: chat-pool, "
      "backend: tensorrtllm}\n", 5, ["backend tensorrtllm cannot run on the shared endpoint"]),
     ("traffic-list", POOL + "deployments:\n  - {name: a, model: meta-llama/Llama-3.2-1B, endpoint: chat-pool, "

@@ -151,8 +151,9 @@ class PoolPlan:
 
     @property
     def summary(self) -> str:
-        return (f"{len(self.components)} inference components on {self.instance_type} x {self.initial_instances}, "
-                f"${self.hourly_usd:.2f}/h (separate endpoints: ${self.separate_hourly_usd:.2f}/h)")
+        count = len(self.components) + sum(len(c.adapters) for c in self.components)
+        return (f"{count} inference component{'s' if count != 1 else ''} on {self.instance_type} x "
+                f"{self.initial_instances}, ${self.hourly_usd:.2f}/h (separate endpoints: ${self.separate_hourly_usd:.2f}/h)")
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -285,7 +286,7 @@ def standalone(member: Member, pool: EndpointPool, pool_name: str = "") -> Plan:
     if isinstance(found, SelectorError):
         where = pool.instance_type or ", ".join(pool.families or ("every GPU family",))
         raise PoolRefusal(member.name, "model", member.request.model,
-                          f"fits no instance type of endpoint {pool_name} ({where}): "
+                          f"fits no instance type the endpoint may use ({where}): "
                           + found.problem.removeprefix("no plan honours this pin: ").removeprefix("no candidate can serve it: "),
                           "Allow larger instance types for the pool, shorten max_input_tokens / max_output_tokens, or "
                           "give the model its own endpoint")
