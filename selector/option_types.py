@@ -129,6 +129,31 @@ def _not_declared(found: VersionFacts, key: str) -> str:
     return text.rstrip(".") + ("" if text.endswith("?") else ".")
 
 
+# Switches whose model validator needs a partner key (VllmRbProperties.validate_tool_call_parser /
+# validate_reasoning_parser: the parser must be one vLLM registers, so an absent one fails at start), from vLLM
+# 0.32.0 (deepjavalibrary/djl-serving 0.32.0-dlc engines/python/setup/djl_python/properties_manager/
+# vllm_rb_properties.py; still so at master @ d21927c4). Which parser names vLLM registers is not checked here.
+NEEDS_PARTNER = {"option.enable_auto_tool_choice": "option.tool_call_parser",
+                 "option.enable_reasoning": "option.reasoning_parser"}
+PARTNERS_FROM = "0.32.0"
+
+
+def _missing_partners(backend: str, version: str, options: dict[str, str]) -> list[Problem]:
+    from selector.versions import version_key
+
+    if backend != "vllm" or version_key(version) < version_key(PARTNERS_FROM):
+        return []
+    lowered = {k.lower(): str(v) for k, v in options.items()}
+    out = []
+    for switch, partner in NEEDS_PARTNER.items():
+        if lowered.get(switch, "").strip().lower() in ("true", "1", "yes", "on", "t", "y") and not lowered.get(partner):
+            out.append(Problem(f"options.{switch}", lowered[switch],
+                               f"vLLM {version}'s properties class refuses {switch}=true without {partner} (its model "
+                               "validator looks the parser up among vLLM's registered ones)",
+                               f"Add {partner} (a parser vLLM registers, e.g. the model card's), or drop {switch}"))
+    return out
+
+
 def check_user_options(backend: str, version: str, options: dict[str, str]) -> tuple[list[Problem], list[str]]:
     """(refusals, warnings) for a plan's free options at the chosen backend and container version: a value its
     declared type does not parse is refused; a key no class declares is a warning (see the module docstring)."""
@@ -144,4 +169,4 @@ def check_user_options(backend: str, version: str, options: dict[str, str]) -> t
         wrong = type_problem(found, fact, value)
         if wrong:
             refusals.append(Problem(f"options.{key}", value, wrong[0], wrong[1]))
-    return refusals, warnings
+    return refusals + _missing_partners(backend, version, options), warnings

@@ -379,3 +379,22 @@ def test_read_class_pydantic_1_api_and_alias_without_population_by_name():
     info = read_class(mirror, "b", f"{PM}/child.py", "ChildProperties")
     assert (info.extra, info.populate_by_name, info.pydantic) == ("ignore", False, "v1")
     assert info.fields["prefill"].names == ("max_num_batched_tokens",)
+
+
+@pytest.mark.parametrize("options,refused", [
+    ({"option.enable_auto_tool_choice": "true"}, True),
+    ({"option.enable_auto_tool_choice": "true", "option.tool_call_parser": "llama3_json"}, False),
+    ({"option.enable_auto_tool_choice": "false"}, False),
+    ({"option.enable_reasoning": "true"}, True),
+])
+def test_a_switch_without_its_parser_is_refused_from_vllm_0_32(options, refused):
+    """VllmRbProperties.validate_tool_call_parser / validate_reasoning_parser (0.32.0-dlc on) refuse the switch when
+    the parser is absent (None is not a registered parser)."""
+    from selector.errors import SelectorError
+
+    try:
+        resolve(Request(model="meta-llama/Llama-3.1-8B", options=options))
+    except SelectorError as error:
+        assert refused and "without option." in error.paragraph()
+    else:
+        assert not refused
