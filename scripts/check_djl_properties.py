@@ -34,6 +34,9 @@ CLASSES = {  # backend -> (module, class) the handler validates its properties w
     "vllm": [("vllm_rb_properties", "VllmRbProperties")],
     "lmi-dist": [("lmi_dist_rb_properties", "LmiDistRbProperties")],
 }
+# Before lmi-dist had its own properties module (0.25.0-dlc: no lmi_dist_rb_properties.py), its handler
+# (huggingface.py) validated with HuggingFaceProperties.
+FALLBACK = {"lmi-dist": ("hf_properties", "HuggingFaceProperties")}
 
 
 # ---------------------------------------------------------------- step 1: render (project venv)
@@ -45,14 +48,13 @@ def render(backend: str, version: str, out: Path) -> None:
     table = _il.import_module("tests.test_conformance")
     # Any: the package exports a function named resolve, so mypy cannot name this module's type.
     resolve_module: Any = _il.import_module("selector.resolve")
-    hint = resolve_module._without_pins_hint
-    resolve_module._without_pins_hint = lambda request: ""  # refused pins need no hint here; restored below
+    token = resolve_module._PROBING.set(True)  # refused pins need no hints here (what resolve_without_hints does)
     try:
         plans = [{"label": f"{request.model} {request.quantization} {request.instance_type}",
                   "options": plan.serving_properties}
                  for request, plan in table.plans_for(backend, version) if plan is not None]
     finally:
-        resolve_module._without_pins_hint = hint
+        resolve_module._PROBING.reset(token)
     out.write_text(json.dumps({"backend": backend, "version": version, "plans": plans}, indent=1))
     print(f"{len(plans)} plans of {backend} {version} -> {out}")
 
@@ -141,9 +143,20 @@ def check(checkout: Path, plans_file: Path) -> int:
     _load(checkout)
     failures = 0
     for module_name, class_name in CLASSES[data["backend"]]:
-        module = importlib.import_module(f"djl_python.properties_manager.{module_name}")
+        try:
+            module = importlib.import_module(f"djl_python.properties_manager.{module_name}")
+        except ModuleNotFoundError:
+            if data["backend"] not in FALLBACK:
+                raise
+            module_name, class_name = FALLBACK[data["backend"]]
+            module = importlib.import_module(f"djl_python.properties_manager.{module_name}")
         cls = getattr(module, class_name)
         for plan in data["plans"]:
+            # A worker sees the GPUs of its model copy (DJL sets CUDA_VISIBLE_DEVICES per worker: TP of them),
+            # which HuggingFaceProperties' device-map check compares with the TP degree.
+            tp = int(plan["options"].get("option.tensor_parallel_degree", "1"))
+            if "torch" in sys.modules:  # only classes that import torch ask for it
+                sys.modules["torch"].cuda.device_count = lambda tp=tp: tp
             try:
                 parsed = cls(**_properties(plan["options"]))
             except Exception as error:  # noqa: BLE001 - any refusal is the finding

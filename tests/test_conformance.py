@@ -29,7 +29,7 @@ MODELS = (
     "meta-llama/Llama-2-7b-hf", "meta-llama/Meta-Llama-3-8B", "codellama/CodeLlama-13b-hf",
     "mistralai/Mistral-7B-v0.1", "mistralai/Mixtral-8x7B-v0.1", "tiiuae/falcon-7b", "EleutherAI/gpt-j-6b",
     "EleutherAI/gpt-neox-20b", "google/flan-t5-xl", "TheBloke/Llama-2-70B-AWQ", "TheBloke/Llama-2-13B-GPTQ",
-    "RedHatAI/Meta-Llama-3.1-8B-Instruct-FP8",
+    "RedHatAI/Meta-Llama-3.1-8B-Instruct-FP8", "mosaicml/mpt-7b",  # mpt: option.trust_remote_code=true
 )
 resolve_module = importlib.import_module("selector.resolve")  # the package exports a function of that name
 INSTANCES = {"nvidia": ("ml.g5.12xlarge", "ml.p4de.24xlarge"), "neuron": ("ml.inf2.48xlarge",)}
