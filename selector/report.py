@@ -76,7 +76,8 @@ def print_plan(plan: Plan, console: Console | None = None) -> None:
         ("limits", f"max_model_len {plan.max_model_len}, input {plan.max_input_tokens}, output "
                    f"{plan.max_output_tokens}, batch {plan.max_batch_size}"),
         ("image", plan.image_uri),
-        ("cost", f"${plan.hourly_usd:.2f}/h, ${plan.hourly_usd * 730:,.0f}/month (prices as of {plan.price_as_of})"),
+        ("cost", f"${plan.hourly_usd:.2f}/h, ${plan.hourly_usd * 730:,.0f}/month (prices as of {plan.price_as_of}"
+                 + ("" if load_catalog().instances[plan.instance_type].price_confirmed else "; unconfirmed") + ")"),
     ]
     perf = plan.performance
     if perf and "estimate_missing" in perf:
