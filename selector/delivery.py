@@ -56,9 +56,9 @@ def environment_delivery_error(plan: Plan, field: str = "delivery") -> SelectorE
 
 def environment_value_limit() -> int:
     """SageMaker's per-value limit of a container environment variable (selector/data/aws_limits.json)."""
-    from selector.deployments import ENVIRONMENT
+    from selector.aws_names import limits
 
-    return int(ENVIRONMENT["value_max_chars"])
+    return int(limits()["environment"]["value_max_chars"])
 
 
 def download_timeout_s(plan: Plan) -> int:

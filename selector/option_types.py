@@ -138,6 +138,16 @@ NEEDS_PARTNER = {"option.enable_auto_tool_choice": "option.tool_call_parser",
 PARTNERS_FROM = "0.32.0"
 
 
+def _is_true(text: str | None) -> bool:
+    """What the class's bool field makes of the value (pydantic's lax parsing, as the container does)."""
+    if text is None:
+        return False
+    try:
+        return bool(_validator("pydantic-v2", "bool", None)(text))
+    except ValueError:
+        return False  # not a bool at all: the type check refuses it
+
+
 def _missing_partners(backend: str, version: str, options: dict[str, str]) -> list[Problem]:
     from selector.versions import version_key
 
@@ -146,7 +156,7 @@ def _missing_partners(backend: str, version: str, options: dict[str, str]) -> li
     lowered = {k.lower(): str(v) for k, v in options.items()}
     out = []
     for switch, partner in NEEDS_PARTNER.items():
-        if lowered.get(switch, "").strip().lower() in ("true", "1", "yes", "on", "t", "y") and not lowered.get(partner):
+        if _is_true(lowered.get(switch)) and not lowered.get(partner):
             out.append(Problem(f"options.{switch}", lowered[switch],
                                f"vLLM {version}'s properties class refuses {switch}=true without {partner} (its model "
                                "validator looks the parser up among vLLM's registered ones)",
